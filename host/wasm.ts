@@ -1,0 +1,65 @@
+/**
+ * Loading the one percepnet .wasm in any runtime.
+ *
+ * The module is compiled once and instantiated per denoiser: every instance
+ * owns its linear memory, so instances never share mutable state. Runtimes
+ * that forbid compiling wasm at run time (workerd) or lack fetch
+ * (AudioWorkletGlobalScope) pass a precompiled WebAssembly.Module.
+ */
+
+/** Anything the host can turn into a compiled module. */
+export type WasmSource = WebAssembly.Module | ArrayBuffer | ArrayBufferView | URL | string;
+
+/** Raw exports of build/percepnet.wasm (see docs/ARCHITECTURE.md, "ABI"). */
+export interface PercepnetExports {
+  memory: WebAssembly.Memory;
+  [name: string]: unknown;
+}
+
+function abortImport(msgPtr: number, filePtr: number, line: number, col: number): never {
+  throw new Error(`percepnet.wasm aborted at ${line}:${col} (internal assertion)`);
+}
+
+/** Imports the module expects: AssemblyScript's abort only. */
+export const wasmImports: WebAssembly.Imports = {
+  env: { abort: abortImport, seed: () => 0x2545f491 },
+};
+
+let defaultModule: Promise<WebAssembly.Module> | undefined;
+
+async function readBytes(src: URL | string): Promise<Uint8Array> {
+  const url = typeof src === "string" ? src : src.href;
+  const isFile = url.startsWith("file:") || (!/^[a-z]+:/i.test(url));
+  if (isFile && typeof process !== "undefined" && process.versions?.node) {
+    const fs = await import("node:fs/promises");
+    const { fileURLToPath } = await import("node:url");
+    return new Uint8Array(await fs.readFile(url.startsWith("file:") ? fileURLToPath(url) : url));
+  }
+  if (typeof fetch !== "function") throw new Error("percepnet: no fetch() in this runtime; pass the wasm bytes or a WebAssembly.Module");
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`percepnet: cannot fetch ${url}: HTTP ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+/** Compile (or pass through) a module. */
+export async function compileWasm(src: WasmSource): Promise<WebAssembly.Module> {
+  if (src instanceof WebAssembly.Module) return src;
+  let bytes: Uint8Array;
+  if (src instanceof ArrayBuffer) bytes = new Uint8Array(src);
+  else if (ArrayBuffer.isView(src)) bytes = new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
+  else bytes = await readBytes(src);
+  if (!WebAssembly.validate(bytes)) throw new Error("percepnet: the wasm bytes are not a valid module for this runtime (does it support SIMD?)");
+  return WebAssembly.compile(bytes);
+}
+
+/** The module shipped in build/, compiled once per process (Node only). */
+export function defaultWasmModule(): Promise<WebAssembly.Module> {
+  if (!defaultModule) defaultModule = compileWasm(new URL("../../build/percepnet.wasm", import.meta.url));
+  return defaultModule;
+}
+
+/** Instantiate synchronously from a compiled module (usable inside an AudioWorklet). */
+export function instantiateSync(module: WebAssembly.Module): PercepnetExports {
+  const inst = new WebAssembly.Instance(module, wasmImports);
+  return inst.exports as unknown as PercepnetExports;
+}
