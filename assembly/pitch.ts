@@ -1,0 +1,200 @@
+// Pitch tracking (reference section 3): a coarse normalised-correlation
+// search on a 4x decimated, LPC-whitened signal, a Viterbi tracker over the
+// coarse lags (penalising jumps, slightly favouring short lags against octave
+// errors), and a full-rate refinement of the chosen lag.
+//
+// The tracker runs once per 10 ms frame on the newest 20 ms window. The
+// decision for a frame two hops back uses the two newer frames as look-ahead
+// (the trellis is backtracked), which is what the comb filter of the delayed
+// frame needs; the newest frame's best state feeds the network's features.
+
+export const PITCH_MIN: i32 = 60;
+export const PITCH_MAX: i32 = 768;
+const DEC: i32 = 4;
+const WIN: i32 = 960; // correlation window at full rate
+const DWIN: i32 = WIN / DEC; // 240
+const LMIN: i32 = PITCH_MIN / DEC; // 15
+const LMAX: i32 = PITCH_MAX / DEC; // 192
+const NSTATE: i32 = LMAX - LMIN + 1;
+const DLEN: i32 = DWIN + LMAX; // decimated samples needed
+const LOOKAHEAD: i32 = 2;
+const NHIST: i32 = LOOKAHEAD + 1;
+
+// Tracker costs, in units of normalised correlation per frame.
+const SMALL_STEP: i32 = 4; // coarse lags reachable with a quadratic cost
+const STEP_COST: f32 = 0.02;
+const JUMP_COST: f32 = 0.5;
+const SHORT_LAG_BIAS: f32 = 0.15; // score reduction over the whole lag range (log scale)
+
+const dec = new StaticArray<f32>(DLEN);
+const white = new StaticArray<f32>(DLEN);
+const score = new StaticArray<f32>(NSTATE);
+const bias = new StaticArray<f32>(NSTATE);
+const acc = new StaticArray<f32>(NSTATE);
+const accNew = new StaticArray<f32>(NSTATE);
+const back = new StaticArray<i32>(NSTATE * NHIST);
+const lpc = new StaticArray<f32>(5);
+const ac = new StaticArray<f32>(5);
+let frameCount: i32 = 0;
+
+for (let i = 0; i < NSTATE; i++) {
+  bias[i] = SHORT_LAG_BIAS * <f32>(Math.log(<f64>(i + LMIN) / <f64>LMIN) / Math.log(<f64>LMAX / <f64>LMIN));
+}
+
+/** Results of the last `pitchUpdate` (full-rate periods in samples). */
+export let pitchCurrent: i32 = PITCH_MIN * 4;
+export let pitchCurrentCorr: f32 = 0;
+export let pitchDelayed: i32 = PITCH_MIN * 4;
+export let pitchDelayedCorr: f32 = 0;
+
+export function pitchReset(): void {
+  for (let i = 0; i < NSTATE; i++) unchecked(acc[i] = 0);
+  for (let i = 0; i < NSTATE * NHIST; i++) unchecked(back[i] = i % NSTATE);
+  frameCount = 0;
+  pitchCurrent = PITCH_MIN * 4; pitchCurrentCorr = 0;
+  pitchDelayed = PITCH_MIN * 4; pitchDelayedCorr = 0;
+}
+pitchReset();
+
+// Decimate x[end - DLEN*DEC, end) by 4 with a short triangular low-pass.
+function decimate(x: StaticArray<f32>, end: i32): void {
+  const base = end - DLEN * DEC;
+  for (let i = 0; i < DLEN; i++) {
+    const c = base + i * DEC;
+    let s: f32 = 0;
+    // taps 1 2 3 4 3 2 1 centred on sample c (needs 3 samples of margin)
+    const lo = c - 3 < 0 ? 0 : c - 3;
+    for (let j = lo; j <= c + 3 && j < end; j++) {
+      const d = j - c;
+      s += <f32>(<i32>4 - (d < 0 ? -d : d)) * unchecked(x[j]);
+    }
+    unchecked(dec[i] = s * 0.0625);
+  }
+}
+
+// 4th-order LPC whitening: flattens formants so the correlation peaks at the
+// period rather than at a formant's ringing.
+function whiten(): void {
+  for (let k = 0; k < 5; k++) {
+    let s: f32 = 0;
+    for (let i = k; i < DLEN; i++) s += unchecked(dec[i]) * unchecked(dec[i - k]);
+    unchecked(ac[k] = s);
+  }
+  ac[0] = ac[0] * 1.0001 + 1e-3;
+  for (let k = 1; k < 5; k++) { const lag = <f32>0.008 * <f32>k; ac[k] -= ac[k] * lag * lag; }
+  // Levinson-Durbin
+  for (let i = 0; i < 5; i++) lpc[i] = 0;
+  let err = ac[0];
+  for (let i = 0; i < 4; i++) {
+    let r: f32 = -ac[i + 1];
+    for (let j = 0; j < i; j++) r -= lpc[j] * ac[i - j];
+    r /= err;
+    lpc[i] = r;
+    for (let j = 0; j < (i + 1) >> 1; j++) {
+      const t1 = lpc[j], t2 = lpc[i - 1 - j];
+      lpc[j] = t1 + r * t2;
+      lpc[i - 1 - j] = t2 + r * t1;
+    }
+    err -= r * r * err;
+    if (err < ac[0] * 1e-4) break;
+  }
+  let g: f32 = 0.9;
+  for (let i = 0; i < 4; i++) { lpc[i] *= g; g *= 0.9; }
+  for (let i = 0; i < DLEN; i++) {
+    let s = unchecked(dec[i]);
+    for (let j = 0; j < 4; j++) if (i - j - 1 >= 0) s += unchecked(lpc[j]) * unchecked(dec[i - j - 1]);
+    unchecked(white[i] = s);
+  }
+}
+
+function coarseScores(): void {
+  const x0 = DLEN - DWIN;
+  let xx: f32 = 0;
+  for (let i = x0; i < DLEN; i++) xx += unchecked(white[i]) * unchecked(white[i]);
+  // yy for the smallest lag, then slide towards larger lags
+  let yy: f32 = 0;
+  for (let i = x0 - LMIN; i < DLEN - LMIN; i++) yy += unchecked(white[i]) * unchecked(white[i]);
+  for (let l = LMIN; l <= LMAX; l++) {
+    let xy: f32 = 0;
+    for (let i = x0; i < DLEN; i++) xy += unchecked(white[i]) * unchecked(white[i - l]);
+    const s = xy / Mathf.sqrt(xx * yy + 1e-9 + 1e-6 * xx * xx);
+    unchecked(score[l - LMIN] = s);
+    // slide the lagged window one sample further into the past
+    const add = unchecked(white[x0 - l - 1]), rem = unchecked(white[DLEN - l - 1]);
+    yy += add * add - rem * rem;
+    if (yy < 0) yy = 0;
+  }
+}
+
+function viterbi(): i32 {
+  let gmax: f32 = -1e30;
+  for (let i = 0; i < NSTATE; i++) if (unchecked(acc[i]) > gmax) gmax = unchecked(acc[i]);
+  let gArg = 0;
+  for (let i = 0; i < NSTATE; i++) if (unchecked(acc[i]) == gmax) { gArg = i; break; }
+  const slot = (frameCount % NHIST) * NSTATE;
+  let best: f32 = -1e30, bestI = 0;
+  for (let i = 0; i < NSTATE; i++) {
+    let m = gmax - JUMP_COST, arg = gArg;
+    const lo = i - SMALL_STEP < 0 ? 0 : i - SMALL_STEP;
+    const hi = i + SMALL_STEP >= NSTATE ? NSTATE - 1 : i + SMALL_STEP;
+    for (let j = lo; j <= hi; j++) {
+      const d = <f32>(j - i);
+      const v = unchecked(acc[j]) - STEP_COST * d * d;
+      if (v > m) { m = v; arg = j; }
+    }
+    const s = m + unchecked(score[i]) - unchecked(bias[i]);
+    unchecked(accNew[i] = s);
+    unchecked(back[slot + i] = arg);
+    if (s > best) { best = s; bestI = i; }
+  }
+  // keep the accumulated scores bounded
+  for (let i = 0; i < NSTATE; i++) unchecked(acc[i] = unchecked(accNew[i]) - best);
+  return bestI;
+}
+
+// Best full-rate period near `coarse` (a full-rate lag), by normalised correlation
+// of the WIN samples ending at `end` with their lagged copy. Returns the period;
+// the correlation is left in `refinedCorr`.
+let refinedCorr: f32 = 0;
+function refine(x: StaticArray<f32>, end: i32, coarse: i32): i32 {
+  const start = end - WIN;
+  let xx: f32 = 0;
+  for (let i = start; i < end; i++) xx += unchecked(x[i]) * unchecked(x[i]);
+  let bestT = coarse, bestC: f32 = -2;
+  const lo = coarse - DEC < PITCH_MIN ? PITCH_MIN : coarse - DEC;
+  const hi = coarse + DEC > PITCH_MAX ? PITCH_MAX : coarse + DEC;
+  for (let T = lo; T <= hi; T++) {
+    let xy: f32 = 0, yy: f32 = 0;
+    for (let i = start; i < end; i++) {
+      const y = unchecked(x[i - T]);
+      xy += unchecked(x[i]) * y; yy += y * y;
+    }
+    const c = xy / Mathf.sqrt(xx * yy + 1e-3);
+    if (c > bestC) { bestC = c; bestT = T; }
+  }
+  refinedCorr = bestC < 0 ? 0 : bestC;
+  return bestT;
+}
+
+/**
+ * Track the pitch of the window `x[end - 960, end)`. `x` must hold at least
+ * PITCH_MAX + 960 + 2*480 samples before `end` (the delayed frame is
+ * refined on the window ending 2 hops earlier).
+ */
+export function pitchUpdate(x: StaticArray<f32>, end: i32): void {
+  decimate(x, end);
+  whiten();
+  coarseScores();
+  const bestNow = viterbi();
+  // backtrack LOOKAHEAD frames from the newest best state
+  let st = bestNow;
+  for (let d = 0; d < LOOKAHEAD; d++) {
+    const slot = ((frameCount - d + NHIST) % NHIST) * NSTATE;
+    st = unchecked(back[slot + st]);
+  }
+  frameCount = (frameCount + 1) % (NHIST * 1000);
+  pitchCurrent = refine(x, end, (bestNow + LMIN) * DEC);
+  pitchCurrentCorr = refinedCorr;
+  pitchDelayed = refine(x, end - LOOKAHEAD * 480, (st + LMIN) * DEC);
+  pitchDelayedCorr = refinedCorr;
+}

@@ -1,0 +1,53 @@
+// Shared helpers for the node:test suites.
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import wavefile from "wavefile";
+const { WaveFile } = wavefile;
+import { compileWasm, instantiateSync } from "../host/wasm.js";
+
+export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const SHARED = process.env.PERCEPNET_SHARED ?? `${ROOT}../shared`;
+export const SAMPLES = `${SHARED}/data/samples`;
+
+let mod: Promise<WebAssembly.Module> | undefined;
+export function wasmModule(file = "build/percepnet.wasm"): Promise<WebAssembly.Module> {
+  if (file !== "build/percepnet.wasm") return compileWasm(readFileSync(ROOT + file));
+  mod ??= compileWasm(readFileSync(ROOT + file));
+  return mod;
+}
+export async function wasmInstance(file?: string): Promise<Record<string, any>> {
+  return instantiateSync(await wasmModule(file)) as any;
+}
+export function f32(ex: Record<string, any>, ptr: number, n: number): Float32Array {
+  return new Float32Array(ex.memory.buffer, ptr, n);
+}
+
+/** A mono 48 kHz test recording from ../shared/data/samples as floats in [-1, 1). */
+export function readSample(name: string): Float32Array {
+  const wav = new WaveFile(readFileSync(`${SAMPLES}/${name}`));
+  const fmt = wav.fmt as { sampleRate: number; numChannels: number };
+  if (fmt.sampleRate !== 48000 || fmt.numChannels !== 1) throw new Error(`${name}: expected 48 kHz mono`);
+  const s = wav.getSamples(false, Float64Array) as unknown as Float64Array;
+  const out = new Float32Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s[i] / 32768;
+  return out;
+}
+
+/** Seeded uniform PRNG (mulberry32). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** SNR in dB of `y` against reference `x`. */
+export function snrDb(x: Float32Array, y: Float32Array): number {
+  let s = 0, e = 0;
+  for (let i = 0; i < x.length; i++) { s += x[i] * x[i]; const d = x[i] - y[i]; e += d * d; }
+  return 10 * Math.log10(s / Math.max(e, 1e-30));
+}
