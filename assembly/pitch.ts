@@ -25,6 +25,10 @@ const SMALL_STEP: i32 = 4; // coarse lags reachable with a quadratic cost
 const STEP_COST: f32 = 0.02;
 const JUMP_COST: f32 = 0.5;
 const SHORT_LAG_BIAS: f32 = 0.15; // score reduction over the whole lag range (log scale)
+// A lag whose half also correlates well is most likely twice the period
+// (every harmonic of T is also one of 2T): such sub-octave lags pay this.
+const SUB_OCTAVE_RATIO: f32 = 0.75;
+const SUB_OCTAVE_COST: f32 = 0.3;
 
 const dec = new StaticArray<f32>(DLEN);
 const white = new StaticArray<f32>(DLEN);
@@ -56,19 +60,34 @@ export function pitchReset(): void {
 }
 pitchReset();
 
-// Decimate x[end - DLEN*DEC, end) by 4 with a short triangular low-pass.
+// Anti-alias low-pass for the 4x decimation: a Hann-windowed sinc with a 3 kHz
+// cutoff. Pitch lives below a few kHz; keeping the coarse signal narrow also
+// makes its correlation less sensitive to the fractional part of the lag.
+const LP_HALF: i32 = 16;
+const LP = new StaticArray<f32>(2 * LP_HALF + 1);
+{
+  let sum: f64 = 0;
+  for (let j = -LP_HALF; j <= LP_HALF; j++) {
+    const fc = 3000.0 / 48000.0;
+    const sinc = j == 0 ? 2 * fc : Math.sin(2 * Math.PI * fc * <f64>j) / (Math.PI * <f64>j);
+    const w = 0.5 + 0.5 * Math.cos(Math.PI * <f64>j / <f64>(LP_HALF + 1));
+    LP[j + LP_HALF] = <f32>(sinc * w);
+    sum += sinc * w;
+  }
+  for (let j = 0; j < 2 * LP_HALF + 1; j++) LP[j] = <f32>(<f64>LP[j] / sum);
+}
+
+// Decimate x[end - DLEN*DEC, end) by 4 (the filter is centred, so the newest
+// LP_HALF samples of a window see only past taps: zero-weighted beyond `end`).
 function decimate(x: StaticArray<f32>, end: i32): void {
   const base = end - DLEN * DEC;
   for (let i = 0; i < DLEN; i++) {
     const c = base + i * DEC;
     let s: f32 = 0;
-    // taps 1 2 3 4 3 2 1 centred on sample c (needs 3 samples of margin)
-    const lo = c - 3 < 0 ? 0 : c - 3;
-    for (let j = lo; j <= c + 3 && j < end; j++) {
-      const d = j - c;
-      s += <f32>(<i32>4 - (d < 0 ? -d : d)) * unchecked(x[j]);
-    }
-    unchecked(dec[i] = s * 0.0625);
+    const lo = c - LP_HALF < 0 ? 0 : c - LP_HALF;
+    const hi = c + LP_HALF >= end ? end - 1 : c + LP_HALF;
+    for (let j = lo; j <= hi; j++) s += unchecked(LP[j - c + LP_HALF]) * unchecked(x[j]);
+    unchecked(dec[i] = s);
   }
 }
 
@@ -126,6 +145,39 @@ function coarseScores(): void {
   }
 }
 
+// The coarse lags are integers at 12 kHz; a period between two of them shows
+// a lower correlation peak. Estimate the true peak height of each local
+// maximum by parabolic interpolation so that T and its multiples compete fairly.
+const peak = new StaticArray<f32>(NSTATE);
+function interpolatePeaks(): void {
+  for (let i = 0; i < NSTATE; i++) {
+    const c = unchecked(score[i]);
+    unchecked(peak[i] = c);
+    if (i == 0 || i == NSTATE - 1) continue;
+    const a = unchecked(score[i - 1]), b = unchecked(score[i + 1]);
+    if (c >= a && c >= b) {
+      const den = <f32>2 * c - a - b;
+      if (den > 1e-6) {
+        const d = (b - a);
+        let v = c + d * d / (<f32>8 * den);
+        unchecked(peak[i] = v > 1 ? 1 : v);
+      }
+    }
+  }
+  for (let i = 0; i < NSTATE; i++) unchecked(score[i] = unchecked(peak[i]));
+}
+
+function subOctavePenalty(i: i32): f32 {
+  const l = i + LMIN;
+  const h = l >> 1;
+  if (h - 1 < LMIN) return 0;
+  let c = unchecked(score[h - 1 - LMIN]);
+  const c1 = unchecked(score[h - LMIN]); if (c1 > c) c = c1;
+  if (h + 1 <= LMAX) { const c2 = unchecked(score[h + 1 - LMIN]); if (c2 > c) c = c2; }
+  const own = unchecked(score[i]);
+  return own > 0 && c > SUB_OCTAVE_RATIO * own ? SUB_OCTAVE_COST : 0;
+}
+
 function viterbi(): i32 {
   let gmax: f32 = -1e30;
   for (let i = 0; i < NSTATE; i++) if (unchecked(acc[i]) > gmax) gmax = unchecked(acc[i]);
@@ -142,7 +194,7 @@ function viterbi(): i32 {
       const v = unchecked(acc[j]) - STEP_COST * d * d;
       if (v > m) { m = v; arg = j; }
     }
-    const s = m + unchecked(score[i]) - unchecked(bias[i]);
+    const s = m + unchecked(score[i]) - unchecked(bias[i]) - subOctavePenalty(i);
     unchecked(accNew[i] = s);
     unchecked(back[slot + i] = arg);
     if (s > best) { best = s; bestI = i; }
@@ -185,6 +237,7 @@ export function pitchUpdate(x: StaticArray<f32>, end: i32): void {
   decimate(x, end);
   whiten();
   coarseScores();
+  interpolatePeaks();
   const bestNow = viterbi();
   // backtrack LOOKAHEAD frames from the newest best state
   let st = bestNow;
