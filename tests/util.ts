@@ -51,3 +51,34 @@ export function snrDb(x: Float32Array, y: Float32Array): number {
   for (let i = 0; i < x.length; i++) { s += x[i] * x[i]; const d = x[i] - y[i]; e += d * d; }
   return 10 * Math.log10(s / Math.max(e, 1e-30));
 }
+
+/** Scale-invariant SDR in dB. */
+export function siSdr(ref: Float32Array, est: Float32Array): number {
+  let rr = 0, re = 0;
+  for (let i = 0; i < ref.length; i++) { rr += ref[i] * ref[i]; re += ref[i] * est[i]; }
+  const a = re / Math.max(rr, 1e-20);
+  let s = 0, e = 0;
+  for (let i = 0; i < ref.length; i++) { const t = a * ref[i]; s += t * t; const d = est[i] - t; e += d * d; }
+  return 10 * Math.log10(s / Math.max(e, 1e-20));
+}
+
+/** Segmental SNR (20 ms frames, each clamped to [-10, 35] dB, silent reference frames skipped). */
+export function segSnr(ref: Float32Array, est: Float32Array, frame = 960): number {
+  let sum = 0, n = 0;
+  for (let i = 0; i + frame <= ref.length; i += frame) {
+    let s = 0, e = 0;
+    for (let j = i; j < i + frame; j++) { s += ref[j] * ref[j]; const d = ref[j] - est[j]; e += d * d; }
+    if (s < 1e-6 * frame) continue;
+    sum += Math.max(-10, Math.min(35, 10 * Math.log10(s / Math.max(e, 1e-20))));
+    n++;
+  }
+  return sum / Math.max(n, 1);
+}
+
+/** noise scaled so that clean + noise has the given SNR (noise looped to length). */
+export function mix(clean: Float32Array, noise: Float32Array, snrDb: number): Float32Array {
+  let ps = 0, pn = 0;
+  for (let i = 0; i < clean.length; i++) { ps += clean[i] ** 2; const v = noise[i % noise.length]; pn += v * v; }
+  const g = Math.sqrt(ps / (pn * 10 ** (snrDb / 10)));
+  return clean.map((v, i) => v + g * noise[i % noise.length]);
+}
