@@ -4,6 +4,7 @@
 // renormalised; sigma^2 = sum w_k^2 is the fraction of white noise power that
 // survives, computed from the taps actually used.
 import { REAL_N } from "./fft";
+import { axpy } from "./vec";
 
 export const COMB_M: i32 = 5;
 export const COMB_TAPS = new StaticArray<f32>(2 * COMB_M + 1);
@@ -39,7 +40,6 @@ export function combFilter(x: StaticArray<f32>, start: i32, T: i32, out: StaticA
   for (let k = -COMB_M; k <= COMB_M; k++) {
     const w = unchecked(COMB_TAPS[k + COMB_M]);
     if (w == 0) continue;
-    const off = start - k * T;
-    for (let n = 0; n < REAL_N; n++) unchecked(out[n] += w * unchecked(x[off + n]));
+    axpy(w, x, start - k * T, out, 0, REAL_N);
   }
 }

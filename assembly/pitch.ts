@@ -8,6 +8,8 @@
 // (the trellis is backtracked), which is what the comb filter of the delayed
 // frame needs; the newest frame's best state feeds the network's features.
 
+import { dot } from "./vec";
+
 export const PITCH_MIN: i32 = 60;
 export const PITCH_MAX: i32 = 768;
 const DEC: i32 = 4;
@@ -83,11 +85,9 @@ function decimate(x: StaticArray<f32>, end: i32): void {
   const base = end - DLEN * DEC;
   for (let i = 0; i < DLEN; i++) {
     const c = base + i * DEC;
-    let s: f32 = 0;
     const lo = c - LP_HALF < 0 ? 0 : c - LP_HALF;
     const hi = c + LP_HALF >= end ? end - 1 : c + LP_HALF;
-    for (let j = lo; j <= hi; j++) s += unchecked(LP[j - c + LP_HALF]) * unchecked(x[j]);
-    unchecked(dec[i] = s);
+    unchecked(dec[i] = dot(LP, lo - c + LP_HALF, x, lo, hi - lo + 1));
   }
 }
 
@@ -134,8 +134,7 @@ function coarseScores(): void {
   let yy: f32 = 0;
   for (let i = x0 - LMIN; i < DLEN - LMIN; i++) yy += unchecked(white[i]) * unchecked(white[i]);
   for (let l = LMIN; l <= LMAX; l++) {
-    let xy: f32 = 0;
-    for (let i = x0; i < DLEN; i++) xy += unchecked(white[i]) * unchecked(white[i - l]);
+    const xy = dot(white, x0, white, x0 - l, DWIN);
     const s = xy / Mathf.sqrt(xx * yy + 1e-9 + 1e-6 * xx * xx);
     unchecked(score[l - LMIN] = s);
     // slide the lagged window one sample further into the past
@@ -210,17 +209,13 @@ function viterbi(): i32 {
 let refinedCorr: f32 = 0;
 function refine(x: StaticArray<f32>, end: i32, coarse: i32): i32 {
   const start = end - WIN;
-  let xx: f32 = 0;
-  for (let i = start; i < end; i++) xx += unchecked(x[i]) * unchecked(x[i]);
+  const xx = dot(x, start, x, start, WIN);
   let bestT = coarse, bestC: f32 = -2;
   const lo = coarse - DEC < PITCH_MIN ? PITCH_MIN : coarse - DEC;
   const hi = coarse + DEC > PITCH_MAX ? PITCH_MAX : coarse + DEC;
   for (let T = lo; T <= hi; T++) {
-    let xy: f32 = 0, yy: f32 = 0;
-    for (let i = start; i < end; i++) {
-      const y = unchecked(x[i - T]);
-      xy += unchecked(x[i]) * y; yy += y * y;
-    }
+    const xy = dot(x, start, x, start - T, WIN);
+    const yy = dot(x, start - T, x, start - T, WIN);
     const c = xy / Mathf.sqrt(xx * yy + 1e-3);
     if (c > bestC) { bestC = c; bestT = T; }
   }
