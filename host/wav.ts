@@ -363,30 +363,37 @@ export function encodeWav(channels: Float32Array[], opts: EncodeOptions): Encode
     throw new RangeError(`encodeWav: sample rate ${opts.sampleRate}`);
   }
   const isFloat = opts.format === "float32";
-  const interleaved = isFloat ? new Float32Array(frames * nch) : new Int32Array(frames * nch);
+  const bytesPerSample = opts.format === "pcm16" ? 2 : opts.format === "pcm24" ? 3 : 4;
+  const data = new Uint8Array(frames * nch * bytesPerSample);
+  const view = new DataView(data.buffer);
+  const stride = nch * bytesPerSample;
   let clipped = 0;
-  if (isFloat) {
-    for (let c = 0; c < nch; c++) {
-      const x = channels[c];
-      for (let i = 0, p = c; i < frames; i++, p += nch) interleaved[p] = x[i];
+  for (let c = 0; c < nch; c++) {
+    const x = channels[c];
+    let p = c * bytesPerSample;
+    if (isFloat) {
+      for (let i = 0; i < frames; i++, p += stride) view.setFloat32(p, x[i], true);
+      continue;
     }
-  } else {
-    const bits = opts.format === "pcm16" ? 16 : opts.format === "pcm24" ? 24 : 32;
-    const scale = 2 ** (bits - 1);
+    const scale = 2 ** (bytesPerSample * 8 - 1);
     const hi = scale - 1;
-    for (let c = 0; c < nch; c++) {
-      const x = channels[c];
-      for (let i = 0, p = c; i < frames; i++, p += nch) {
-        let q = Math.round(x[i] * scale);
-        if (q > hi) { q = hi; clipped++; }
-        else if (q < -scale) { q = -scale; clipped++; }
-        else if (q !== q) q = 0; // NaN never reaches a file as a full-scale click
-        interleaved[p] = q;
-      }
+    for (let i = 0; i < frames; i++, p += stride) {
+      let q = Math.round(x[i] * scale);
+      if (q > hi) { q = hi; clipped++; }
+      else if (q < -scale) { q = -scale; clipped++; }
+      else if (q !== q) q = 0; // NaN never reaches a file as a full-scale click
+      if (bytesPerSample === 2) view.setInt16(p, q, true);
+      else if (bytesPerSample === 4) view.setInt32(p, q, true);
+      else { data[p] = q & 255; data[p + 1] = (q >> 8) & 255; data[p + 2] = (q >> 16) & 255; }
     }
   }
+  // wavefile builds the header; its per-sample packing is far too slow for
+  // float (16 s per 2 minutes of audio), so the data bytes are ours.
   const wav = new wavefile.WaveFile();
-  wav.fromScratch(nch, opts.sampleRate, BIT_DEPTH_CODE[opts.format], interleaved);
+  wav.fromScratch(nch, opts.sampleRate, BIT_DEPTH_CODE[opts.format], new Float32Array(0));
+  const dataChunk = wav.data as { chunkSize: number; samples: Uint8Array };
+  dataChunk.samples = data;
+  dataChunk.chunkSize = data.length;
   const fmt = wav.fmt as WavefileFmt;
   if (fmt.cbSize === 22) {
     // wavefile lays out an EXTENSIBLE fmt chunk for > 2 channels but keeps the
@@ -395,5 +402,7 @@ export function encodeWav(channels: Float32Array[], opts: EncodeOptions): Encode
     fmt.subformat[0] = isFloat ? WAVE_FORMAT_IEEE_FLOAT : WAVE_FORMAT_PCM;
     if (opts.channelMask) fmt.dwChannelMask = opts.channelMask;
   }
+  // Non-PCM data needs a fact chunk (sample frames) by the spec; wavefile omits it.
+  if (isFloat) Object.assign(wav.fact, { chunkId: "fact", chunkSize: 4, dwSampleLength: frames });
   return { bytes: wav.toBuffer(), clipped };
 }

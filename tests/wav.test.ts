@@ -36,6 +36,10 @@ for (const format of ["pcm16", "pcm24", "pcm32", "float32"] as const) {
       const format_ = format === "float32" ? "float32" : format;
       const back = decodeWav(bytes);
       assert.equal(clipped, 0);
+      const header = new DataView(bytes.buffer, bytes.byteOffset);
+      assert.equal(header.getUint32(4, true), bytes.length - 8, "RIFF size");
+      assert.equal(header.getUint32(28, true), 48000 * header.getUint16(32, true), "byte rate = rate * block align");
+      assert.equal(new TextDecoder().decode(bytes).includes("fact"), format === "float32", "fact chunk for float only");
       assert.equal(back.info.format, format_);
       assert.equal(back.info.channels, channels);
       assert.equal(back.info.sampleRate, 48000);
