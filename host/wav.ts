@@ -1,11 +1,13 @@
 /**
  * WAV decoding and encoding for the CLI and tools.
  *
- * Chunk parsing and file writing go through the `wavefile` package; in front of
- * it sits our own walk over the RIFF chunks, because wavefile accepts truncated
- * files, impossible chunk sizes and inconsistent `fmt ` fields silently and then
- * returns garbage samples. Sample decoding is ours too: wavefile reads
- * WAVE_FORMAT_EXTENSIBLE float data as integers and is slow per sample.
+ * Chunk parsing, G.711 decoding and the headers of written files go through the
+ * `wavefile` package; in front of it sits our own walk over the RIFF chunks,
+ * because wavefile accepts truncated files, impossible chunk sizes and
+ * inconsistent `fmt ` fields silently and then returns garbage samples. Sample
+ * decoding and packing are ours: wavefile reads WAVE_FORMAT_EXTENSIBLE float
+ * data as integers, and its per-sample packing is slow (16 s to write two
+ * minutes of float32, against 60 ms here).
  *
  * Pure bytes in, bytes out (no file system), so it also runs in browsers/workers.
  */
