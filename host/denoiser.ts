@@ -21,6 +21,11 @@ const GAIN_MODE_CODE: Record<GainMode, number> = { unity: 0, network: 1, oracle:
 export interface DenoiserOptions {
   /** A compiled module, bytes or URL of percepnet.wasm (default: the one shipped in build/). */
   wasm?: WasmSource;
+  /**
+   * The network: a .pnm model file's bytes, its path/URL, or null for none.
+   * Default: the model shipped in weights/.
+   */
+  model?: string | URL | Uint8Array | ArrayBuffer | null;
   /** Gain source (default "network" when a model is loaded, otherwise "unity"). */
   mode?: GainMode;
   /** Apply the pitch comb filter (default true). */

@@ -27,7 +27,7 @@ export const wasmImports: WebAssembly.Imports = {
 
 let defaultModule: Promise<WebAssembly.Module> | undefined;
 
-async function readBytes(src: URL | string): Promise<Uint8Array> {
+async function readBytes(src: URL | string): Promise<Uint8Array<ArrayBuffer>> {
   const url = typeof src === "string" ? src : src.href;
   const isFile = url.startsWith("file:") || (!/^[a-z]+:/i.test(url));
   if (isFile && typeof process !== "undefined" && process.versions?.node) {
@@ -44,9 +44,9 @@ async function readBytes(src: URL | string): Promise<Uint8Array> {
 /** Compile (or pass through) a module. */
 export async function compileWasm(src: WasmSource): Promise<WebAssembly.Module> {
   if (src instanceof WebAssembly.Module) return src;
-  let bytes: Uint8Array;
+  let bytes: Uint8Array<ArrayBuffer>;
   if (src instanceof ArrayBuffer) bytes = new Uint8Array(src);
-  else if (ArrayBuffer.isView(src)) bytes = new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
+  else if (ArrayBuffer.isView(src)) bytes = new Uint8Array(src.buffer as ArrayBuffer, src.byteOffset, src.byteLength);
   else bytes = await readBytes(src);
   if (!WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>)) throw new Error("percepnet: the wasm bytes are not a valid module for this runtime (does it support SIMD?)");
   return WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
