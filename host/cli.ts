@@ -95,6 +95,8 @@ Exit status: 0 success, 1 processing error, 2 usage error.`;
  */
 export const COMMANDS: Record<string, Command> = {
   denoise: { summary: "denoise a WAV file (default command)", usage: DENOISE_USAGE, run: runDenoise },
+  oracle: { summary: "enhance with ideal gains from a clean reference", usage: "see percepnet oracle --help",
+    run: async (a, d) => (await import("./cli-oracle.js")).runOracle(a, d) },
 };
 const DEFAULT_COMMAND = "denoise";
 
@@ -319,6 +321,34 @@ async function commit(tmp: string, output: string, force: boolean): Promise<void
     // File systems without hard links: fall back to check-then-rename.
     if (await statOrNull(output)) throw new CliError(`${output} was created by someone else while processing; not overwritten`);
     await fs.rename(tmp, output);
+  }
+}
+
+/**
+ * Write `bytes` to `output` through a temp file and a rename, refusing to
+ * replace an existing file without `force` and never touching `inputs`.
+ */
+export async function writeFileAtomically(output: string, bytes: Uint8Array, force: boolean, inputs: string[] = []): Promise<void> {
+  const st = await statOrNull(output).catch(() => null);
+  if (st) {
+    for (const inp of inputs) {
+      const ist = await statOrNull(path.resolve(inp)).catch(() => null);
+      if (ist && ist.dev === st.dev && ist.ino === st.ino) throw new UsageError(`refusing to write over the input ${inp}`);
+    }
+    if (st.isDirectory()) throw new UsageError(`output ${output} is a directory`);
+    if (!force) throw new UsageError(`output ${output} already exists (use --force to overwrite it)`);
+  }
+  const tmp = path.join(path.dirname(output), `.${path.basename(output)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  const handle = await openTemp(output, tmp);
+  let done = false;
+  try {
+    await handle.writeFile(bytes);
+    await handle.sync();
+    await handle.close();
+    await commit(tmp, output, force);
+    done = true;
+  } finally {
+    if (!done) { await handle.close().catch(() => {}); await fs.unlink(tmp).catch(() => {}); }
   }
 }
 

@@ -72,3 +72,21 @@ test("dump: a noisy mixture gives gains < 1 where noise dominates, VAD follows s
   assert.deepEqual(f.records.subarray(o, o + 70), d.features.subarray(105 * 70, 106 * 70));
   assert.deepEqual(f.records.subarray(o + 70, o + 104), d.gains.subarray(105 * 34, 106 * 34));
 });
+
+test("CLI: percepnet oracle writes an enhanced, time-aligned file and refuses to overwrite it", async () => {
+  const { main } = await import("../host/cli.js");
+  const { decodeWav } = await import("../host/wav.js");
+  const { SAMPLES } = await import("./util.js");
+  const dir = mkdtempSync(join(tmpdir(), "oracle-"));
+  const out = join(dir, "o.wav");
+  const io = { stdout: { write() {} }, stderr: { write() {} } };
+  const args = ["oracle", "--clean", `${SAMPLES}/speech_clean_freesound_33711.wav`, "--noisy", `${SAMPLES}/speech_noisy_snr0.wav`, "-o", out];
+  assert.equal(await main(args, { io }), 0);
+  const y = decodeWav(readFileSync(out)).channels[0];
+  const c = readSample("speech_clean_freesound_33711.wav"), n = readSample("speech_noisy_snr0.wav");
+  assert.equal(y.length, n.length);
+  assert.ok(siSdr(c, y) > siSdr(c, n) + 8, `oracle ${siSdr(c, y)} vs noisy ${siSdr(c, n)}`);
+  const before = readFileSync(out);
+  assert.equal(await main(args, { io }), 2);
+  assert.deepEqual(readFileSync(out), before);
+});
