@@ -5,16 +5,26 @@
  * FFT lives in assembly/.
  */
 
-const twiddleCache = new Map<number, { cos: Float64Array; sin: Float64Array; rev: Uint32Array }>();
+interface Plan {
+  /** Twiddles stage by stage: stage with half-size h occupies [h, 2h). */
+  wr: Float64Array;
+  wi: Float64Array;
+  rev: Uint32Array;
+}
 
-function plan(n: number) {
-  let t = twiddleCache.get(n);
-  if (t) return t;
-  const cos = new Float64Array(n / 2);
-  const sin = new Float64Array(n / 2);
-  for (let i = 0; i < n / 2; i++) {
-    cos[i] = Math.cos((2 * Math.PI * i) / n);
-    sin[i] = -Math.sin((2 * Math.PI * i) / n);
+const plans = new Map<number, Plan>();
+
+function plan(n: number): Plan {
+  let p = plans.get(n);
+  if (p) return p;
+  // Stage-contiguous layout keeps the butterfly loop's twiddle reads sequential.
+  const wr = new Float64Array(n);
+  const wi = new Float64Array(n);
+  for (let h = 1; h < n; h *= 2) {
+    for (let k = 0; k < h; k++) {
+      wr[h + k] = Math.cos((Math.PI * k) / h);
+      wi[h + k] = -Math.sin((Math.PI * k) / h);
+    }
   }
   const bits = Math.log2(n);
   const rev = new Uint32Array(n);
@@ -23,9 +33,9 @@ function plan(n: number) {
     for (let b = 0, v = i; b < bits; b++, v >>= 1) r = (r << 1) | (v & 1);
     rev[i] = r;
   }
-  t = { cos, sin, rev };
-  twiddleCache.set(n, t);
-  return t;
+  p = { wr, wi, rev };
+  plans.set(n, p);
+  return p;
 }
 
 /** Smallest power of two >= n. */
@@ -42,7 +52,7 @@ export function nextPow2(n: number): number {
 export function fft(re: Float64Array, im: Float64Array, inverse = false): void {
   const n = re.length;
   if ((n & (n - 1)) !== 0) throw new Error("fft: length must be a power of two");
-  const { cos, sin, rev } = plan(n);
+  const { wr, wi, rev } = plan(n);
   for (let i = 0; i < n; i++) {
     const j = rev[i];
     if (j > i) {
@@ -54,18 +64,29 @@ export function fft(re: Float64Array, im: Float64Array, inverse = false): void {
       im[j] = t;
     }
   }
+  // The inverse is the forward transform with conjugated twiddles.
   const sgn = inverse ? -1 : 1;
-  for (let size = 2; size <= n; size *= 2) {
-    const half = size / 2;
-    const step = n / size;
+  // First stage: twiddle 1, no multiplies.
+  for (let a = 0; a < n; a += 2) {
+    const xr = re[a + 1];
+    const xi = im[a + 1];
+    re[a + 1] = re[a] - xr;
+    im[a + 1] = im[a] - xi;
+    re[a] += xr;
+    im[a] += xi;
+  }
+  for (let half = 2; half < n; half *= 2) {
+    const size = 2 * half;
     for (let start = 0; start < n; start += size) {
-      for (let k = 0, tw = 0; k < half; k++, tw += step) {
-        const wr = cos[tw];
-        const wi = sgn * sin[tw];
+      for (let k = 0; k < half; k++) {
+        const cr = wr[half + k];
+        const ci = sgn * wi[half + k];
         const a = start + k;
         const b = a + half;
-        const xr = re[b] * wr - im[b] * wi;
-        const xi = re[b] * wi + im[b] * wr;
+        const br = re[b];
+        const bi = im[b];
+        const xr = br * cr - bi * ci;
+        const xi = br * ci + bi * cr;
         re[b] = re[a] - xr;
         im[b] = im[a] - xi;
         re[a] += xr;
@@ -76,38 +97,85 @@ export function fft(re: Float64Array, im: Float64Array, inverse = false): void {
 }
 
 /**
- * Convolves one real signal with two real filters at once (one FFT of the
- * signal, one of the filter pair packed as h1 + j h2, one inverse), which is
- * what a reverberant input plus an early-reflection target needs.
- * Returns the first x.length samples of x*h1 and x*h2.
+ * Convolves one real signal with two real filters at once and returns
+ * samples [offset, offset + x.length) of x*h1 and x*h2 (an offset removes a
+ * response's bulk delay).
+ *
+ * Uniformly partitioned overlap-add: the filters are cut into P-sample
+ * partitions so every transform is 2P points and stays in cache, which is
+ * about twice as fast as one transform of the whole clip. The two filters
+ * travel as one complex filter h1 + j h2: X (H1 + j H2) = X H1 + j X H2, and
+ * both products are spectra of real signals, so the real part of the inverse
+ * is x*h1 and the imaginary part x*h2.
  */
-export function convolve2(x: Float32Array, h1: Float32Array, h2: Float32Array): [Float32Array, Float32Array] {
-  const hl = Math.max(h1.length, h2.length);
-  const n = nextPow2(x.length + hl - 1);
-  const xr = new Float64Array(n);
-  const xi = new Float64Array(n);
-  for (let i = 0; i < x.length; i++) xr[i] = x[i];
-  const hr = new Float64Array(n);
-  const hi = new Float64Array(n);
-  for (let i = 0; i < h1.length; i++) hr[i] = h1[i];
-  for (let i = 0; i < h2.length; i++) hi[i] = h2[i];
-  fft(xr, xi);
-  fft(hr, hi);
-  // X (H1 + j H2) = X H1 + j X H2; both products are spectra of real signals,
-  // so after the inverse the real part is x*h1 and the imaginary part x*h2.
-  for (let k = 0; k < n; k++) {
-    const r = xr[k] * hr[k] - xi[k] * hi[k];
-    const i = xr[k] * hi[k] + xi[k] * hr[k];
-    xr[k] = r;
-    xi[k] = i;
+export function convolve2(
+  x: Float32Array,
+  h1: Float32Array,
+  h2: Float32Array,
+  offset = 0,
+): [Float32Array, Float32Array] {
+  const hl = Math.max(h1.length, h2.length, 1);
+  if (offset < 0 || offset >= hl) offset = 0;
+  const P = Math.min(16384, Math.max(1024, nextPow2(hl)));
+  const N = 2 * P;
+  const K = Math.ceil(hl / P);
+  const nOut = offset + x.length;
+  const nb = Math.ceil(Math.min(x.length, nOut) / P);
+  const Hr: Float64Array[] = [];
+  const Hi: Float64Array[] = [];
+  for (let k = 0; k < K; k++) {
+    const r = new Float64Array(N);
+    const i = new Float64Array(N);
+    for (let t = 0; t < P; t++) {
+      const j = k * P + t;
+      if (j < h1.length) r[t] = h1[j];
+      if (j < h2.length) i[t] = h2[j];
+    }
+    fft(r, i);
+    Hr.push(r);
+    Hi.push(i);
   }
-  fft(xr, xi, true);
+  const Xr: Float64Array[] = [];
+  const Xi: Float64Array[] = [];
+  for (let b = 0; b < nb; b++) {
+    const r = new Float64Array(N);
+    const i = new Float64Array(N);
+    const end = Math.min(x.length, (b + 1) * P);
+    for (let j = b * P; j < end; j++) r[j - b * P] = x[j];
+    fft(r, i);
+    Xr.push(r);
+    Xi.push(i);
+  }
   const y1 = new Float32Array(x.length);
   const y2 = new Float32Array(x.length);
-  const s = 1 / n;
-  for (let i = 0; i < x.length; i++) {
-    y1[i] = xr[i] * s;
-    y2[i] = xi[i] * s;
+  const ar = new Float64Array(N);
+  const ai = new Float64Array(N);
+  const s = 1 / N;
+  const nOutBlocks = Math.ceil(nOut / P);
+  for (let o = 0; o < nOutBlocks; o++) {
+    ar.fill(0);
+    ai.fill(0);
+    let any = false;
+    for (let k = 0; k < K; k++) {
+      const b = o - k;
+      if (b < 0 || b >= nb) continue;
+      any = true;
+      const xr = Xr[b], xi = Xi[b], hr = Hr[k], hi = Hi[k];
+      for (let f = 0; f < N; f++) {
+        ar[f] += xr[f] * hr[f] - xi[f] * hi[f];
+        ai[f] += xr[f] * hi[f] + xi[f] * hr[f];
+      }
+    }
+    if (!any) continue;
+    fft(ar, ai, true);
+    // Block o's result covers output samples o*P .. o*P + N - 1.
+    for (let t = 0; t < N; t++) {
+      const j = o * P + t - offset;
+      if (j < 0) continue;
+      if (j >= x.length) break;
+      y1[j] += ar[t] * s;
+      y2[j] += ai[t] * s;
+    }
   }
   return [y1, y2];
 }
