@@ -106,6 +106,11 @@ export interface ImageMethodOptions {
   lengthSeconds?: number;
   /** Seeds the late tail's noise. */
   tailSeed?: number;
+  /**
+   * Keep propagation time: the direct path arrives at distance / c (the
+   * default moves it to 2 ms after the start, whatever the distance).
+   */
+  absoluteTime?: boolean;
 }
 
 /**
@@ -123,9 +128,10 @@ export function imageMethodRir(p: RoomParams, opts: ImageMethodOptions = {}): Ri
   const fs = p.fs;
   const beta = reflectionCoefficient(p.dims, p.rt60);
   const d0 = Math.hypot(p.src[0] - p.mic[0], p.src[1] - p.mic[1], p.src[2] - p.mic[2]);
-  const pre = Math.round(0.002 * fs) + HALF;
+  const delay = (d0 / SOUND_SPEED) * fs;
+  const pre = opts.absoluteTime ? Math.round(delay) : Math.round(0.002 * fs) + HALF;
   // Shift so the direct path lands `pre` samples in, whatever the distance.
-  const shift = pre - (d0 / SOUND_SPEED) * fs;
+  const shift = opts.absoluteTime ? 0 : pre - delay;
   const lengthS = opts.lengthSeconds ?? Math.min(1.2 * p.rt60, 1.5) + 0.05;
   const imageS = Math.min(opts.imageSeconds ?? 0.15, lengthS);
   const n = pre + Math.ceil(lengthS * fs);
