@@ -1,0 +1,337 @@
+/**
+ * The training-mixture synthesiser: one call makes a (clean target, noisy
+ * input) pair of ~10 s at 48 kHz from the corpus, with the number of bands
+ * whose target is meaningful for band-limited speech.
+ *
+ * Signal flow: speech track (one speaker, speed change, EQ, optional
+ * low-pass) -> optional room (clean = early part, noisy = full response) ->
+ * level -> noise mix (1-3 recordings, babble, a little full-band noise) at the
+ * drawn SNR against the reverberant speech -> peak limit -> optional clipping
+ * of the noisy input only.
+ */
+
+import { Rng } from "./rng.js";
+import type { Corpus, Entry, SplitLists } from "./corpus.js";
+import { applyCascade } from "./filters.js";
+import { convolve2 } from "./fft.js";
+import { earlyPart, imageMethodRir, randomRoom, estimateRt60, type Rir } from "./room.js";
+import {
+  FS,
+  activePower,
+  babble,
+  fitLength,
+  hardClip,
+  meanPower,
+  peakAbs,
+  powerDb,
+  randomEq,
+  randomLowpass,
+  speechTrack,
+  toFs,
+  type EqInfo,
+} from "./augment.js";
+
+/** Band centres in 50 Hz FFT bins (PERCEPNET.md section 2). */
+export const BAND_CENTRES = [
+  0, 2, 4, 6, 8, 10, 12, 15, 18, 21, 24, 28, 32, 36, 41, 47, 53, 60, 68, 77, 87, 98, 110, 124, 140, 157, 176, 198, 223, 251,
+  282, 317, 356, 400,
+];
+
+/**
+ * Bands 0..k-1 whose triangle's upper edge (the next band's centre; 20 kHz
+ * for the last band, whose flat top above 20 kHz speech barely reaches) lies
+ * at or below the content's bandwidth. Infinity gives 34.
+ */
+export function validBandsFor(bandwidthHz: number): number {
+  let k = 0;
+  for (let i = 0; i < BAND_CENTRES.length; i++) {
+    const upper = (i + 1 < BAND_CENTRES.length ? BAND_CENTRES[i + 1] : BAND_CENTRES[i]) * 50;
+    if (upper > bandwidthHz) break;
+    k++;
+  }
+  return k;
+}
+
+/** Knobs of {@link makeMixture}; every probability is per clip. */
+export interface MixtureOptions {
+  seconds: number;
+  /** Active speech level of the clean target, dB re full scale (power of a full-scale square wave = 0 dB). */
+  levelDb: [number, number];
+  snrDb: [number, number];
+  /** Fixed SNR (evaluation sets); overrides snrDb and noiseFreeProb. */
+  fixedSnrDb: number | null;
+  noiseFreeProb: number;
+  /** Probability of a room; true/false forces it. */
+  reverb: number | boolean;
+  /** Share of rooms taken from measured responses (rest simulated). */
+  measuredRirProb: number;
+  /** Early part kept in the target after the direct path, ms. */
+  earlyMs: [number, number];
+  /** Probability of drawing full-band (speech48) speech rather than band-limited. */
+  fullbandSpeechProb: number;
+  speedProb: number;
+  speedPct: number;
+  eqProb: number;
+  lowpassProb: number;
+  babbleProb: number;
+  maxNoises: number;
+  fullbandNoiseProb: number;
+  clipProb: number;
+  /** The mixture (and target) are scaled down to this peak unless clipping is drawn. */
+  maxPeak: number;
+}
+
+export const DEFAULT_MIXTURE_OPTIONS: MixtureOptions = {
+  seconds: 10,
+  levelDb: [-45, 10],
+  snrDb: [-5, 40],
+  fixedSnrDb: null,
+  noiseFreeProb: 0.1,
+  reverb: 0.5,
+  measuredRirProb: 0.5,
+  earlyMs: [10, 20],
+  fullbandSpeechProb: 0.5,
+  speedProb: 0.5,
+  speedPct: 10,
+  eqProb: 0.6,
+  lowpassProb: 0.1,
+  babbleProb: 0.2,
+  maxNoises: 3,
+  fullbandNoiseProb: 0.2,
+  clipProb: 0.03,
+  maxPeak: 0.99,
+};
+
+/** Options for evaluation sets: noise-free reverberant speech. */
+export const REVERB_ONLY: Partial<MixtureOptions> = { reverb: true, noiseFreeProb: 1, clipProb: 0, fixedSnrDb: null };
+
+/** Everything drawn for one clip, for reproducing and analysing it. */
+export interface MixtureMeta {
+  speaker: string;
+  speechFiles: string[];
+  speedPct: number;
+  eq: EqInfo | null;
+  lowpassHz: number | null;
+  bandwidthHz: number | null;
+  validBands: number;
+  room:
+    | null
+    | { kind: "measured"; file: string; earlyMs: number; rt60: number }
+    | { kind: "simulated"; dims: number[]; src: number[]; mic: number[]; rt60: number; earlyMs: number };
+  /** Requested and achieved active level of the clean target, dB FS. */
+  levelDbRequested: number;
+  levelDb: number;
+  /** SNR of reverberant speech to noise; null for noise-free clips. */
+  snrDb: number | null;
+  noiseFiles: string[];
+  babbleLabels: string[];
+  fullbandNoiseDb: number | null;
+  limiterDb: number;
+  clip: null | { belowPeakDb: number; fraction: number };
+}
+
+/** A synthesised pair at 48 kHz. */
+export interface Mixture {
+  clean: Float32Array;
+  noisy: Float32Array;
+  validBands: number;
+  meta: MixtureMeta;
+}
+
+function groupByLabel(entries: readonly Entry[]): Map<string, Entry[]> {
+  const m = new Map<string, Entry[]>();
+  for (const e of entries) {
+    const l = m.get(e.label);
+    if (l) l.push(e);
+    else m.set(e.label, [e]);
+  }
+  return m;
+}
+
+/**
+ * Draws one mixture. Only `split`'s entries are used, so a validation split
+ * never sees a training speaker, noise recording or room. The result depends
+ * only on the generator's state, the corpus and the options.
+ */
+export async function makeMixture(
+  rng: Rng,
+  corpus: Corpus,
+  split: SplitLists,
+  options: Partial<MixtureOptions> = {},
+): Promise<Mixture> {
+  const o: MixtureOptions = { ...DEFAULT_MIXTURE_OPTIONS, ...options };
+  const n = Math.round(o.seconds * FS);
+
+  // Speech: a label from the full-band or band-limited side, then its utterances.
+  const full = split.speech.filter((e) => e.folder === "speech48");
+  const limited = split.speech.filter((e) => e.folder !== "speech48");
+  const side = (rng.chance(o.fullbandSpeechProb) && full.length) || !limited.length ? full : limited;
+  const byLabel = groupByLabel(side);
+  const speaker = rng.choice([...byLabel.keys()].sort());
+  const speedPct = rng.chance(o.speedProb) ? rng.int(-o.speedPct, o.speedPct) : 0;
+  const track = await speechTrack(rng, corpus, byLabel.get(speaker)!, n, speedPct);
+  const speech = track.audio;
+  let bandwidthHz = track.bandwidthHz;
+  let eq: EqInfo | null = null;
+  if (rng.chance(o.eqProb)) {
+    const r = randomEq(rng);
+    applyCascade(speech, r.sections);
+    eq = r.info;
+  }
+  let lowpassHz: number | null = null;
+  if (rng.chance(o.lowpassProb)) {
+    const lp = randomLowpass(rng);
+    applyCascade(speech, lp.sections);
+    lowpassHz = lp.cutoffHz;
+    bandwidthHz = Math.min(bandwidthHz, lp.cutoffHz);
+  }
+
+  // Room: the target keeps the direct path and early reflections.
+  let clean = speech;
+  let reverberant = speech;
+  let room: MixtureMeta["room"] = null;
+  const wantRoom = typeof o.reverb === "boolean" ? o.reverb : rng.chance(o.reverb);
+  if (wantRoom) {
+    const earlyMs = rng.uniform(o.earlyMs[0], o.earlyMs[1]);
+    let rir: Rir;
+    if (split.rir.length && rng.chance(o.measuredRirProb)) {
+      const e = rng.choice(split.rir);
+      rir = await corpus.rir(e);
+      room = { kind: "measured", file: e.file, earlyMs, rt60: estimateRt60(rir) };
+    } else {
+      const p = randomRoom(rng);
+      rir = imageMethodRir(p, { tailSeed: rng.nextU32() });
+      room = { kind: "simulated", dims: p.dims, src: p.src, mic: p.mic, rt60: p.rt60, earlyMs };
+    }
+    [reverberant, clean] = convolve2(speech, rir.rir, earlyPart(rir, earlyMs), rir.directIndex);
+  }
+
+  // Level of the target; the reverberant speech gets the same gain.
+  const levelDbRequested = rng.uniform(o.levelDb[0], o.levelDb[1]);
+  const ps = activePower(clean);
+  const g = ps > 0 ? Math.sqrt(Math.pow(10, levelDbRequested / 10) / ps) : 1;
+  for (let i = 0; i < n; i++) clean[i] *= g;
+  // Without a room both names point at the same samples.
+  if (reverberant !== clean) for (let i = 0; i < n; i++) reverberant[i] *= g;
+
+  // Noise.
+  const noiseFree = o.fixedSnrDb === null && rng.chance(o.noiseFreeProb);
+  const snrDb = noiseFree ? null : (o.fixedSnrDb ?? rng.uniform(o.snrDb[0], o.snrDb[1]));
+  const noiseFiles: string[] = [];
+  let babbleLabels: string[] = [];
+  let fullbandNoiseDb: number | null = null;
+  const noisy = new Float32Array(n);
+  if (snrDb !== null) {
+    const noise = new Float32Array(n);
+    const add = (x: Float32Array, relDb: number) => {
+      const p = meanPower(x);
+      if (p <= 0) return;
+      const k = Math.pow(10, relDb / 20) / Math.sqrt(p);
+      for (let i = 0; i < n; i++) noise[i] += k * x[i];
+    };
+    const count = rng.int(1, o.maxNoises);
+    for (let c = 0; c < count; c++) {
+      const relDb = c === 0 ? 0 : rng.uniform(-15, 0);
+      if (c === 0 && rng.chance(o.babbleProb)) {
+        const b = await babble(rng, corpus, split.speech, speaker, n);
+        babbleLabels = b.labels;
+        add(b.audio, relDb);
+        continue;
+      }
+      if (!split.noise.length) break;
+      const e = rng.choice(split.noise);
+      const x = fitLength(rng, toFs(await corpus.audio(e), e.sampleRate, 0, true), n);
+      if (rng.chance(o.eqProb)) applyCascade(x, randomEq(rng).sections);
+      noiseFiles.push(e.file);
+      add(x, relDb);
+    }
+    if (rng.chance(o.fullbandNoiseProb)) {
+      // Band-limited noise recordings leave the top bands empty; a little white noise fills them.
+      fullbandNoiseDb = rng.uniform(-40, -15);
+      const w = new Float32Array(n);
+      for (let i = 0; i < n; i++) w[i] = rng.normal();
+      applyCascade(w, randomEq(rng).sections);
+      add(w, fullbandNoiseDb);
+    }
+    const pn = meanPower(noise);
+    const k = pn > 0 ? Math.sqrt(activePower(reverberant) / Math.pow(10, snrDb / 10) / pn) : 0;
+    for (let i = 0; i < n; i++) noisy[i] = reverberant[i] + k * noise[i];
+  } else {
+    noisy.set(reverberant);
+  }
+
+  // Peak limit: one gain for both signals so the pair stays consistent.
+  const peak = Math.max(peakAbs(noisy), peakAbs(clean));
+  let limiterDb = 0;
+  if (peak > o.maxPeak) {
+    const s = o.maxPeak / peak;
+    limiterDb = 20 * Math.log10(s);
+    for (let i = 0; i < n; i++) {
+      noisy[i] *= s;
+      clean[i] *= s;
+    }
+  }
+  let clip: MixtureMeta["clip"] = null;
+  if (rng.chance(o.clipProb)) {
+    const belowPeakDb = rng.uniform(1, 10);
+    const fraction = hardClip(noisy, peakAbs(noisy) * Math.pow(10, -belowPeakDb / 20));
+    clip = { belowPeakDb, fraction };
+  }
+
+  const validBands = validBandsFor(bandwidthHz);
+  return {
+    clean,
+    noisy,
+    validBands,
+    meta: {
+      speaker,
+      speechFiles: track.files,
+      speedPct,
+      eq,
+      lowpassHz,
+      bandwidthHz: Number.isFinite(bandwidthHz) ? bandwidthHz : null,
+      validBands,
+      room,
+      levelDbRequested,
+      levelDb: powerDb(activePower(clean)),
+      snrDb,
+      noiseFiles,
+      babbleLabels,
+      fullbandNoiseDb,
+      limiterDb,
+      clip,
+    },
+  };
+}
+
+/**
+ * The i-th mixture of a numbered set: its generator is seeded by (seed, i)
+ * alone, so sets are reproducible and can be generated in any order or in
+ * parallel.
+ */
+export function mixtureAt(
+  corpus: Corpus,
+  split: SplitLists,
+  seed: number,
+  index: number,
+  options: Partial<MixtureOptions> = {},
+): Promise<Mixture> {
+  return makeMixture(new Rng(seed, index), corpus, split, options);
+}
+
+/** Seed of the fixed validation set. */
+export const VALIDATION_SEED = 20240917;
+
+/**
+ * The fixed validation set: mixtures 0..n-1 of the validation split with
+ * VALIDATION_SEED (override options for fixed-SNR or reverberant-only sets).
+ */
+export async function* validationSet(
+  corpus: Corpus,
+  val: SplitLists,
+  n: number,
+  options: Partial<MixtureOptions> = {},
+  seed = VALIDATION_SEED,
+): AsyncGenerator<Mixture> {
+  for (let i = 0; i < n; i++) yield await mixtureAt(corpus, val, seed, i, options);
+}
