@@ -1,0 +1,96 @@
+/**
+ * The dataset builder: synthesises (clean, noisy) mixtures from the training
+ * corpus (host/dataset) and turns each into network features and oracle
+ * targets with the same wasm signal path that runs at inference
+ * (host/offline.ts dumpFeatures), written as .pnf files (docs/FORMATS.md).
+ *
+ *   node dist/tools/build-dataset.js --out data/val.pnf --split val --n 200 --seed 1
+ *   node dist/tools/build-dataset.js --out data/train --split train --n 120 --seed 7 --loop --keep 4
+ *
+ * --loop keeps writing fresh files (chunk-000000.pnf, ...) into a directory,
+ * each with new mixtures, deleting the oldest beyond --keep: the trainer reads
+ * the newest ones every epoch, so no mixture is seen twice.
+ */
+import { mkdirSync, readdirSync, unlinkSync, existsSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import cliProgress from "cli-progress";
+import { Corpus, DEFAULT_CORPUS_ROOT, splitCorpus } from "../host/dataset/corpus.js";
+import { mixtureAt, type MixtureOptions } from "../host/dataset/mixture.js";
+import { Denoiser, FRAME_SIZE } from "../host/denoiser.js";
+import { dumpFeatures } from "../host/offline.js";
+import { PnfWriter } from "../host/pnf.js";
+
+const USAGE = `usage: build-dataset --out FILE.pnf|DIR [--split train|val] [--n N] [--seed S]
+       [--seconds 10] [--snr-min -5] [--snr-max 40] [--reverb-prob 0.5] [--loop --keep K] [--quiet]
+       [--data ${DEFAULT_CORPUS_ROOT}]`;
+
+async function writeChunk(path: string, corpus: Corpus, lists: ReturnType<typeof splitCorpus>["train"], seed: number,
+  first: number, n: number, opts: Partial<MixtureOptions>, den: Denoiser, bar?: cliProgress.SingleBar): Promise<void> {
+  const seqLen = Math.floor(((opts.seconds ?? 10) * 48000) / FRAME_SIZE);
+  const w = await PnfWriter.create(path, n, seqLen);
+  try {
+    for (let i = 0; i < n; i++) {
+      const m = await mixtureAt(corpus, lists, seed, first + i, opts);
+      const d = await dumpFeatures(m.clean, m.noisy, den);
+      await w.add(d, m.validBands, 0);
+      bar?.increment();
+    }
+    await w.close();
+  } catch (e) {
+    await w.abort();
+    throw e;
+  }
+}
+
+async function main(): Promise<number> {
+  const { values: v } = parseArgs({ options: {
+    out: { type: "string" }, split: { type: "string", default: "train" }, n: { type: "string", default: "100" },
+    seed: { type: "string", default: "1" }, seconds: { type: "string", default: "10" },
+    "snr-min": { type: "string", default: "-5" }, "snr-max": { type: "string", default: "40" },
+    "reverb-prob": { type: "string", default: "0.5" },
+    loop: { type: "boolean", default: false }, keep: { type: "string", default: "4" },
+    quiet: { type: "boolean", default: false }, data: { type: "string", default: DEFAULT_CORPUS_ROOT },
+    help: { type: "boolean", short: "h" },
+  } });
+  if (v.help || !v.out) { process.stderr.write(USAGE + "\n"); return v.help ? 0 : 2; }
+  if (v.split !== "train" && v.split !== "val") { process.stderr.write(`--split must be train or val\n${USAGE}\n`); return 2; }
+  const n = Number(v.n), seed = Number(v.seed), seconds = Number(v.seconds), keep = Number(v.keep);
+  if (!(n >= 1 && Number.isInteger(n)) || !Number.isFinite(seed) || !(seconds >= 1 && seconds <= 60) || !(keep >= 1)) {
+    process.stderr.write(`bad numeric option\n${USAGE}\n`); return 2;
+  }
+  const opts: Partial<MixtureOptions> = {
+    seconds, snrDb: [Number(v["snr-min"]), Number(v["snr-max"])], reverb: Number(v["reverb-prob"]),
+  };
+  const corpus = await Corpus.open(v.data);
+  const lists = splitCorpus(corpus.entries)[v.split as "train" | "val"];
+  const den = await Denoiser.create({ mode: "oracle" });
+  const tty = !v.quiet && process.stderr.isTTY;
+  if (!v.loop) {
+    const bar = tty ? new cliProgress.SingleBar({ format: "mixtures [{bar}] {value}/{total} | ETA {eta}s" }, cliProgress.Presets.shades_classic) : undefined;
+    bar?.start(n, 0);
+    const t0 = performance.now();
+    await writeChunk(v.out, corpus, lists, seed, 0, n, opts, den, bar);
+    bar?.stop();
+    if (!v.quiet) process.stderr.write(`build-dataset: ${n} x ${seconds} s -> ${v.out} in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    return 0;
+  }
+  mkdirSync(v.out, { recursive: true });
+  const existing = readdirSync(v.out).filter((f) => /^chunk-\d+\.pnf$/.test(f)).sort();
+  let k = existing.length ? Number(existing[existing.length - 1].slice(6, 12)) + 1 : 0;
+  for (;;) {
+    const name = `chunk-${String(k).padStart(6, "0")}.pnf`;
+    const t0 = performance.now();
+    // each chunk draws mixtures k*n .. k*n+n-1 of the seed's stream: never repeated
+    await writeChunk(join(v.out, name), corpus, lists, seed, k * n, n, opts, den);
+    if (!v.quiet) process.stderr.write(`build-dataset: ${name} (${n} x ${seconds} s) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    const files = readdirSync(v.out).filter((f) => /^chunk-\d+\.pnf$/.test(f)).sort();
+    for (const f of files.slice(0, Math.max(0, files.length - keep))) {
+      const p = join(v.out, f);
+      if (existsSync(p) && statSync(p).isFile()) unlinkSync(p);
+    }
+    k++;
+  }
+}
+
+main().then((c) => { process.exitCode = c; }, (e) => { process.stderr.write(`build-dataset: ${(e as Error).message}\n`); process.exitCode = 1; });
