@@ -48,8 +48,8 @@ export async function compileWasm(src: WasmSource): Promise<WebAssembly.Module> 
   if (src instanceof ArrayBuffer) bytes = new Uint8Array(src);
   else if (ArrayBuffer.isView(src)) bytes = new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
   else bytes = await readBytes(src);
-  if (!WebAssembly.validate(bytes)) throw new Error("percepnet: the wasm bytes are not a valid module for this runtime (does it support SIMD?)");
-  return WebAssembly.compile(bytes);
+  if (!WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>)) throw new Error("percepnet: the wasm bytes are not a valid module for this runtime (does it support SIMD?)");
+  return WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
 }
 
 /** The module shipped in build/, compiled once per process (Node only). */
