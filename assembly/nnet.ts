@@ -80,18 +80,11 @@ export function matvecI8(out: usize, w: usize, scale: usize, bias: usize, rows: 
       for (let c = 0; c < chunks; c++) {
         const xl = v128.load(xp);
         const xh = v128.load(xp, 16);
-        const w0 = v128.load(wp);
-        const w1 = v128.load(wp, 16);
-        const w2 = v128.load(wp, 32);
-        const w3 = v128.load(wp, 48);
-        a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(w0), xl));
-        a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(w1), xl));
-        a2 = i32x4.add(a2, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(w2), xl));
-        a3 = i32x4.add(a3, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(w3), xl));
-        a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(w0), xh));
-        a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(w1), xh));
-        a2 = i32x4.add(a2, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(w2), xh));
-        a3 = i32x4.add(a3, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(w3), xh));
+        // load8x8_s sign-extends 8 weights to int16 as part of the load (one pmovsxbw on x86).
+        a0 = i32x4.add(a0, i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(wp), xl), i32x4.dot_i16x8_s(v128.load8x8_s(wp, 8), xh)));
+        a1 = i32x4.add(a1, i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(wp, 16), xl), i32x4.dot_i16x8_s(v128.load8x8_s(wp, 24), xh)));
+        a2 = i32x4.add(a2, i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(wp, 32), xl), i32x4.dot_i16x8_s(v128.load8x8_s(wp, 40), xh)));
+        a3 = i32x4.add(a3, i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(wp, 48), xl), i32x4.dot_i16x8_s(v128.load8x8_s(wp, 56), xh)));
         xp += 32;
         wp += 64;
       }
