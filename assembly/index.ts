@@ -73,3 +73,5 @@ export function testCombTaps(T: i32, future: i32): f32 {
 export function testCombFilter(start: i32, T: i32): void { combFilter(scratchA, start, T, scratchB); }
 /** pitch tracker on A with the window ending at `end` (needs end >= 2688). */
 export function testPitch(end: i32): void { Pt.pitchUpdate(scratchA, end); }
+
+export * from "./model";

@@ -1,0 +1,358 @@
+/**
+ * The `.pnm` model file (docs/FORMATS.md section 3): parser with strict
+ * validation, and a writer that quantises float weights per row.
+ *
+ * No TextDecoder, no Node APIs: the parser runs unchanged in an
+ * AudioWorkletGlobalScope or a Worker.
+ */
+
+/** The network configuration (docs/FORMATS.md section 1). */
+export interface ModelConfig {
+  nFeatures: number;
+  nBands: number;
+  lookahead: number;
+  dense: number;
+  conv1: { k: number; out: number };
+  conv2: { k: number; out: number };
+  gru: number;
+  gruLayers: number;
+  gruR: number;
+  vad: boolean;
+}
+
+/** A tensor entry of the JSON header. */
+export interface TensorInfo {
+  name: string;
+  dtype: "i8" | "f32";
+  shape: number[];
+  offset: number;
+  bytes: number;
+}
+
+/** One tensor the configuration requires, with its engine id (layer * 8 + kind). */
+export interface TensorSpec {
+  name: string;
+  dtype: "i8" | "f32";
+  shape: number[];
+  id: number;
+}
+
+/** A layer of the graph, in engine order (index = engine layer index). */
+export interface LayerSpec {
+  name: string;
+  kind: "dense" | "gru";
+  /** dense: output width; gru: hidden width */
+  out: number;
+  in: number;
+  activation: "tanh" | "sigmoid" | "gru";
+  present: boolean;
+}
+
+/** A validated model file. */
+export interface ParsedModel {
+  version: number;
+  config: ModelConfig;
+  meta: Record<string, unknown>;
+  tensors: Map<string, Int8Array | Float32Array>;
+  /** Tensors in engine order, for loading. */
+  specs: TensorSpec[];
+}
+
+export const MODEL_MAGIC = "PNM1";
+export const MODEL_VERSION = 1;
+/** Caps checked before anything is allocated (the engine checks the same). */
+export const MAX_WIDTH = 4096;
+export const MAX_KERNEL = 16;
+export const MAX_GRU_LAYERS = 16;
+export const MAX_JSON_BYTES = 1 << 20;
+
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+/** CRC-32 (IEEE 802.3, reflected, as zlib.crc32). */
+export function crc32(bytes: Uint8Array, crc = 0): number {
+  let c = (crc ^ 0xffffffff) >>> 0;
+  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+const pad16 = (n: number) => (n + 15) & ~15;
+
+/** The layers of a configuration in engine order (fc_vad present only when config.vad). */
+export function layerSpecs(c: ModelConfig): LayerSpec[] {
+  const L: LayerSpec[] = [
+    { name: "fc_in", kind: "dense", out: c.dense, in: c.nFeatures, activation: "tanh", present: true },
+    { name: "conv1", kind: "dense", out: c.conv1.out, in: c.conv1.k * c.dense, activation: "tanh", present: true },
+    { name: "conv2", kind: "dense", out: c.conv2.out, in: c.conv2.k * c.conv1.out, activation: "tanh", present: true },
+  ];
+  for (let i = 1; i <= c.gruLayers; i++) {
+    L.push({ name: `gru${i}`, kind: "gru", out: c.gru, in: i === 1 ? c.conv2.out : c.gru, activation: "gru", present: true });
+  }
+  L.push({ name: "gru_g", kind: "gru", out: c.gru, in: c.gru, activation: "gru", present: true });
+  L.push({ name: "gru_r", kind: "gru", out: c.gruR, in: c.conv2.out + c.gru, activation: "gru", present: true });
+  L.push({ name: "fc_g", kind: "dense", out: c.nBands, in: c.conv2.out + (c.gruLayers + 1) * c.gru, activation: "sigmoid", present: true });
+  L.push({ name: "fc_r", kind: "dense", out: c.nBands, in: c.gruR, activation: "sigmoid", present: true });
+  L.push({ name: "fc_vad", kind: "dense", out: 1, in: c.gru, activation: "sigmoid", present: c.vad });
+  return L;
+}
+
+/** Every tensor a configuration requires, in engine order. */
+export function tensorSpecs(c: ModelConfig): TensorSpec[] {
+  const out: TensorSpec[] = [];
+  layerSpecs(c).forEach((l, li) => {
+    if (!l.present) return;
+    if (l.kind === "dense") {
+      out.push({ name: `${l.name}.w`, dtype: "i8", shape: [l.out, l.in], id: li * 8 });
+      out.push({ name: `${l.name}.w_scale`, dtype: "f32", shape: [l.out], id: li * 8 + 1 });
+      out.push({ name: `${l.name}.b`, dtype: "f32", shape: [l.out], id: li * 8 + 2 });
+    } else {
+      const r = 3 * l.out;
+      out.push({ name: `${l.name}.w_ih`, dtype: "i8", shape: [r, l.in], id: li * 8 });
+      out.push({ name: `${l.name}.w_ih_scale`, dtype: "f32", shape: [r], id: li * 8 + 1 });
+      out.push({ name: `${l.name}.b_ih`, dtype: "f32", shape: [r], id: li * 8 + 2 });
+      out.push({ name: `${l.name}.w_hh`, dtype: "i8", shape: [r, l.out], id: li * 8 + 3 });
+      out.push({ name: `${l.name}.w_hh_scale`, dtype: "f32", shape: [r], id: li * 8 + 4 });
+      out.push({ name: `${l.name}.b_hh`, dtype: "f32", shape: [r], id: li * 8 + 5 });
+    }
+  });
+  return out;
+}
+
+/** Total number of weights (matrix entries) of a configuration. */
+export function weightCount(c: ModelConfig): number {
+  return tensorSpecs(c).filter((t) => t.dtype === "i8").reduce((s, t) => s + t.shape[0] * t.shape[1], 0);
+}
+
+function intField(o: Record<string, unknown>, key: string, lo: number, hi: number, dflt?: number): number {
+  const v = o[key] === undefined ? dflt : o[key];
+  if (typeof v !== "number" || !Number.isInteger(v) || v < lo || v > hi) {
+    throw new Error(`model file: config.${key} must be an integer in [${lo}, ${hi}], got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+/** Check a config object and fill defaults; throws on anything out of range. */
+export function validateConfig(raw: unknown): ModelConfig {
+  if (typeof raw !== "object" || raw === null) throw new Error("model file: missing config object");
+  const o = raw as Record<string, unknown>;
+  const conv = (key: string) => {
+    const v = o[key];
+    if (typeof v !== "object" || v === null) throw new Error(`model file: config.${key} must be {"k": int, "out": int}`);
+    const cv = v as Record<string, unknown>;
+    return { k: intField(cv, "k", 1, MAX_KERNEL), out: intField(cv, "out", 1, MAX_WIDTH) };
+  };
+  const vad = o.vad === undefined ? true : o.vad;
+  if (typeof vad !== "boolean") throw new Error("model file: config.vad must be a boolean");
+  const c: ModelConfig = {
+    nFeatures: intField(o, "nFeatures", 1, MAX_WIDTH),
+    nBands: intField(o, "nBands", 1, MAX_WIDTH),
+    lookahead: intField(o, "lookahead", 0, 64, 2),
+    dense: intField(o, "dense", 1, MAX_WIDTH),
+    conv1: conv("conv1"),
+    conv2: conv("conv2"),
+    gru: intField(o, "gru", 1, MAX_WIDTH),
+    gruLayers: intField(o, "gruLayers", 1, MAX_GRU_LAYERS, 3),
+    gruR: intField(o, "gruR", 1, MAX_WIDTH),
+    vad,
+  };
+  if (c.nFeatures !== 70 || c.nBands !== 34) {
+    throw new Error(`model file: this engine expects nFeatures 70 and nBands 34, got ${c.nFeatures} and ${c.nBands}`);
+  }
+  return c;
+}
+
+function asciiToString(b: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < b.length; i += 4096) {
+    const chunk = b.subarray(i, Math.min(b.length, i + 4096));
+    for (let j = 0; j < chunk.length; j++) {
+      const ch = chunk[j];
+      if (ch > 0x7e || (ch < 0x20 && ch !== 9 && ch !== 10 && ch !== 13)) {
+        throw new Error(`model file: JSON header has a non-ASCII byte 0x${ch.toString(16)} at ${16 + i + j}`);
+      }
+    }
+    s += String.fromCharCode.apply(null, chunk as unknown as number[]);
+  }
+  return s;
+}
+
+function shapeStr(s: number[]): string { return `[${s.join(", ")}]`; }
+
+/**
+ * Parse and validate a `.pnm` file. Throws an Error naming the problem:
+ * truncation, wrong magic, newer version, size mismatch, bad checksum,
+ * bad JSON/config, missing/unexpected tensor, shape or dtype mismatch,
+ * misaligned or out-of-bounds offset, non-finite float.
+ */
+export function parseModelFile(input: Uint8Array | ArrayBuffer): ParsedModel {
+  const b = input instanceof Uint8Array ? input : new Uint8Array(input);
+  if (b.length < 20) throw new Error(`model file: truncated (${b.length} bytes, header needs 20)`);
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const magic = String.fromCharCode(b[0], b[1], b[2], b[3]);
+  if (magic !== MODEL_MAGIC) throw new Error(`model file: wrong magic ${JSON.stringify(magic)} (expected "${MODEL_MAGIC}")`);
+  const version = dv.getUint32(4, true);
+  if (version > MODEL_VERSION) throw new Error(`model file: format version ${version} is newer than this engine supports (${MODEL_VERSION})`);
+  if (version < 1) throw new Error(`model file: invalid format version ${version}`);
+  const jsonLen = dv.getUint32(8, true);
+  const dataLen = dv.getUint32(12, true);
+  if (jsonLen > MAX_JSON_BYTES) throw new Error(`model file: JSON header of ${jsonLen} bytes exceeds ${MAX_JSON_BYTES}`);
+  const dataStart = pad16(16 + jsonLen);
+  const expected = dataStart + dataLen + 4;
+  if (b.length < expected) throw new Error(`model file: truncated: header implies ${expected} bytes, file has ${b.length}`);
+  if (b.length > expected) throw new Error(`model file: size mismatch: header implies ${expected} bytes, file has ${b.length}`);
+  const stored = dv.getUint32(expected - 4, true);
+  const actual = crc32(b.subarray(0, expected - 4));
+  if (stored !== actual) {
+    throw new Error(`model file: bad checksum (stored 0x${stored.toString(16)}, computed 0x${actual.toString(16)})`);
+  }
+
+  let header: Record<string, unknown>;
+  try {
+    header = JSON.parse(asciiToString(b.subarray(16, 16 + jsonLen)));
+  } catch (e) {
+    throw new Error(`model file: bad JSON header: ${(e as Error).message}`);
+  }
+  if (typeof header !== "object" || header === null) throw new Error("model file: JSON header is not an object");
+  const config = validateConfig(header.config);
+  const meta = (typeof header.meta === "object" && header.meta !== null ? header.meta : {}) as Record<string, unknown>;
+  if (!Array.isArray(header.tensors)) throw new Error("model file: JSON header has no tensors array");
+
+  const listed = new Map<string, TensorInfo>();
+  for (const t of header.tensors as TensorInfo[]) {
+    if (typeof t !== "object" || t === null || typeof t.name !== "string") throw new Error("model file: tensor entry without a name");
+    if (listed.has(t.name)) throw new Error(`model file: tensor ${t.name} listed twice`);
+    listed.set(t.name, t);
+  }
+  const specs = tensorSpecs(config);
+  const tensors = new Map<string, Int8Array | Float32Array>();
+  for (const s of specs) {
+    const t = listed.get(s.name);
+    if (!t) throw new Error(`model file: missing tensor ${s.name}`);
+    listed.delete(s.name);
+    if (t.dtype !== s.dtype) throw new Error(`model file: tensor ${s.name} has dtype ${t.dtype}, expected ${s.dtype}`);
+    if (!Array.isArray(t.shape) || t.shape.length !== s.shape.length || t.shape.some((v, i) => v !== s.shape[i])) {
+      throw new Error(`model file: shape mismatch for ${s.name}: file has ${shapeStr(t.shape ?? [])}, config implies ${shapeStr(s.shape)}`);
+    }
+    const count = s.shape.reduce((p, v) => p * v, 1);
+    const size = s.dtype === "i8" ? 1 : 4;
+    if (t.bytes !== count * size) throw new Error(`model file: tensor ${s.name} has ${t.bytes} bytes, shape implies ${count * size}`);
+    if (!Number.isInteger(t.offset) || t.offset < 0 || t.offset % 16 !== 0) {
+      throw new Error(`model file: tensor ${s.name} offset ${t.offset} is not a non-negative multiple of 16`);
+    }
+    if (t.offset + t.bytes > dataLen) throw new Error(`model file: tensor ${s.name} (offset ${t.offset}, ${t.bytes} bytes) runs past the data section (${dataLen} bytes)`);
+    const at = dataStart + t.offset;
+    if (s.dtype === "i8") {
+      tensors.set(s.name, new Int8Array(b.buffer.slice(b.byteOffset + at, b.byteOffset + at + count)));
+    } else {
+      const f = new Float32Array(count);
+      for (let i = 0; i < count; i++) {
+        const v = dv.getFloat32(at + 4 * i, true);
+        if (!Number.isFinite(v)) throw new Error(`model file: tensor ${s.name} has a non-finite value at ${i}`);
+        f[i] = v;
+      }
+      tensors.set(s.name, f);
+    }
+  }
+  if (listed.size > 0) throw new Error(`model file: unexpected tensor(s) ${[...listed.keys()].join(", ")}`);
+  return { version, config, meta, tensors, specs };
+}
+
+/** Round to nearest, ties to even (as numpy.round and torch.round). */
+export function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** Per-row int8 quantisation: scale = max|row| / 127 (1 for a zero row). */
+export function quantizeRows(w: Float32Array, rows: number, cols: number): { q: Int8Array; scale: Float32Array } {
+  const q = new Int8Array(rows * cols);
+  const scale = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let m = 0;
+    for (let c = 0; c < cols; c++) m = Math.max(m, Math.abs(w[r * cols + c]));
+    const s = m > 0 ? m / 127 : 1;
+    scale[r] = s;
+    for (let c = 0; c < cols; c++) q[r * cols + c] = Math.max(-127, Math.min(127, roundHalfEven(w[r * cols + c] / s)));
+  }
+  return { q, scale };
+}
+
+/**
+ * Float tensors a writer takes: per dense layer `L.w` ([out, in] row-major)
+ * and `L.b`; per GRU `L.w_ih`, `L.w_hh`, `L.b_ih`, `L.b_hh`.
+ */
+export type FloatTensors = Record<string, Float32Array>;
+
+/** Serialise a model: quantise matrices per row, lay out, checksum. */
+export function writeModelFile(config: ModelConfig, floats: FloatTensors, meta: Record<string, unknown> = {}): Uint8Array {
+  const c = validateConfig(config);
+  const blobs: { spec: TensorSpec; bytes: Uint8Array }[] = [];
+  const scales = new Map<string, Float32Array>();
+  for (const s of tensorSpecs(c)) {
+    let data: Int8Array | Float32Array;
+    if (s.dtype === "i8") {
+      const src = floats[s.name];
+      const n = s.shape[0] * s.shape[1];
+      if (!src || src.length !== n) throw new Error(`writeModelFile: ${s.name} needs ${n} floats, got ${src?.length}`);
+      const { q, scale } = quantizeRows(src, s.shape[0], s.shape[1]);
+      scales.set(s.name.replace(/\.w(_ih|_hh)?$/, (m) => `${m}_scale`), scale);
+      data = q;
+    } else if (s.name.endsWith("_scale")) {
+      data = scales.get(s.name)!;
+    } else {
+      const src = floats[s.name];
+      if (!src || src.length !== s.shape[0]) throw new Error(`writeModelFile: ${s.name} needs ${s.shape[0]} floats, got ${src?.length}`);
+      data = Float32Array.from(src);
+    }
+    blobs.push({ spec: s, bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
+  }
+  let off = 0;
+  const entries: TensorInfo[] = blobs.map(({ spec, bytes }) => {
+    const e = { name: spec.name, dtype: spec.dtype, shape: spec.shape, offset: off, bytes: bytes.length };
+    off = pad16(off + bytes.length);
+    return e;
+  });
+  const dataLen = off;
+  const json = JSON.stringify({ config: c, tensors: entries, meta });
+  const jsonBytes = Uint8Array.from(json, (ch) => {
+    const v = ch.charCodeAt(0);
+    if (v > 0x7e) throw new Error("writeModelFile: JSON must be ASCII");
+    return v;
+  });
+  const dataStart = pad16(16 + jsonBytes.length);
+  const total = dataStart + dataLen + 4;
+  const out = new Uint8Array(total);
+  const dv = new DataView(out.buffer);
+  out.set([0x50, 0x4e, 0x4d, 0x31], 0);
+  dv.setUint32(4, MODEL_VERSION, true);
+  dv.setUint32(8, jsonBytes.length, true);
+  dv.setUint32(12, dataLen, true);
+  out.set(jsonBytes, 16);
+  out.fill(0x20, 16 + jsonBytes.length, dataStart);
+  blobs.forEach(({ bytes }, i) => out.set(bytes, dataStart + entries[i].offset));
+  dv.setUint32(total - 4, crc32(out.subarray(0, total - 4)), true);
+  return out;
+}
+
+/** Float weights of a parsed model (w * w_scale per row), keyed like FloatTensors. */
+export function dequantize(m: ParsedModel): FloatTensors {
+  const out: FloatTensors = {};
+  for (const s of m.specs) {
+    if (s.name.endsWith("_scale")) continue;
+    const t = m.tensors.get(s.name)!;
+    if (s.dtype === "f32") { out[s.name] = t as Float32Array; continue; }
+    const scale = m.tensors.get(`${s.name}_scale`) as Float32Array;
+    const [rows, cols] = s.shape;
+    const f = new Float32Array(rows * cols);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) f[r * cols + c] = t[r * cols + c] * scale[r];
+    out[s.name] = f;
+  }
+  return out;
+}

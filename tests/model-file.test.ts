@@ -1,0 +1,121 @@
+/**
+ * The .pnm reader/writer: round trip, CRC-32, and one rejection test per
+ * failure class, each made by mutating a valid file.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as zlib from "node:zlib";
+import { crc32, dequantize, parseModelFile, quantizeRows, tensorSpecs, weightCount, writeModelFile } from "../host/model-file.js";
+import { makeConfig, randomFloatTensors, randomModelFile } from "../tools/random-model.js";
+
+const cfg = makeConfig(40, { dense: 24, gruR: 16, gruLayers: 2 });
+const valid = randomModelFile(cfg, 3);
+
+/** Header fields and JSON of a file. */
+function split(b: Uint8Array) {
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const jsonLen = dv.getUint32(8, true), dataLen = dv.getUint32(12, true);
+  const json = JSON.parse(Buffer.from(b.subarray(16, 16 + jsonLen)).toString("latin1"));
+  const dataStart = (16 + jsonLen + 15) & ~15;
+  return { json, data: b.slice(dataStart, dataStart + dataLen) };
+}
+
+/** Re-serialise with a mutated JSON header and/or data, fixing lengths and CRC. */
+function rebuild(b: Uint8Array, mutate: (json: any, data: Uint8Array) => Uint8Array | void): Uint8Array {
+  const { json, data } = split(b);
+  const newData = mutate(json, data) ?? data;
+  const jb = Buffer.from(JSON.stringify(json), "latin1");
+  const ds = (16 + jb.length + 15) & ~15;
+  const out = new Uint8Array(ds + newData.length + 4);
+  const dv = new DataView(out.buffer);
+  out.set(b.subarray(0, 8));
+  dv.setUint32(8, jb.length, true);
+  dv.setUint32(12, newData.length, true);
+  out.set(jb, 16);
+  out.fill(0x20, 16 + jb.length, ds);
+  out.set(newData, ds);
+  dv.setUint32(out.length - 4, crc32(out.subarray(0, out.length - 4)), true);
+  return out;
+}
+
+/** Re-checksum after a raw byte edit. */
+function fixCrc(b: Uint8Array): Uint8Array {
+  new DataView(b.buffer, b.byteOffset).setUint32(b.length - 4, crc32(b.subarray(0, b.length - 4)), true);
+  return b;
+}
+
+test("crc32 is the IEEE/zlib CRC", () => {
+  assert.equal(crc32(new TextEncoder().encode("123456789")), 0xcbf43926);
+  assert.equal(crc32(valid.subarray(0, 1000)), zlib.crc32(valid.subarray(0, 1000)));
+});
+
+test("round trip: config, shapes, per-row quantisation", () => {
+  const floats = randomFloatTensors(cfg, 3);
+  const m = parseModelFile(valid);
+  assert.deepEqual(m.config, cfg);
+  assert.equal(m.meta.source, "tools/random-model.ts");
+  assert.equal(m.specs.length, tensorSpecs(cfg).length);
+  assert.equal(weightCount(cfg), 24 * 70 + 40 * 5 * 24 + 40 * 3 * 40 + 3 * 120 * 40 * 2 + 48 * 80 + 48 * 16 + 34 * (40 + 3 * 40) + 34 * 16 + 40);
+  const deq = dequantize(m);
+  for (const [name, f] of Object.entries(floats)) {
+    const d = deq[name];
+    assert.equal(d.length, f.length, name);
+    if (!name.includes(".w")) { assert.deepEqual(d, f); continue; }
+    const scale = m.tensors.get(`${name}_scale`) as Float32Array;
+    const cols = f.length / scale.length;
+    // round-to-nearest: error <= half a step of that row's scale
+    for (let i = 0; i < f.length; i++) assert.ok(Math.abs(d[i] - f[i]) <= scale[Math.floor(i / cols)] * 0.5 + 1e-7, `${name}[${i}]`);
+  }
+  assert.equal(new DataView(valid.buffer).getUint32(12, true) % 16, 0);
+});
+
+test("quantizeRows: max maps to 127, zero rows get scale 1", () => {
+  const { q, scale } = quantizeRows(Float32Array.from([0.5, -0.25, 0, 0, 0, 0]), 2, 3);
+  assert.deepEqual(Array.from(q), [127, -64, 0, 0, 0, 0]);
+  assert.equal(scale[0], Math.fround(0.5 / 127));
+  assert.equal(scale[1], 1);
+});
+
+const rejects: [string, () => Uint8Array, RegExp][] = [
+  ["wrong magic", () => fixCrc(Uint8Array.from(valid, (v, i) => (i === 0 ? 0x58 : v))), /wrong magic/],
+  ["newer version", () => { const b = valid.slice(); new DataView(b.buffer).setUint32(4, 2, true); return fixCrc(b); }, /newer/],
+  ["truncation", () => valid.slice(0, valid.length - 100), /truncated/],
+  ["tiny file", () => valid.slice(0, 10), /truncated/],
+  ["trailing bytes", () => { const b = new Uint8Array(valid.length + 16); b.set(valid); return b; }, /size mismatch/],
+  ["bad checksum", () => { const b = valid.slice(); b[b.length - 200] ^= 1; return b; }, /bad checksum/],
+  ["shape mismatch", () => rebuild(valid, (j) => { j.tensors[0].shape = [24, 71]; }), /shape mismatch for fc_in\.w/],
+  ["config shape mismatch", () => rebuild(valid, (j) => { j.config.gru = 48; }), /shape mismatch|bytes/],
+  ["missing tensor", () => rebuild(valid, (j) => { j.tensors = j.tensors.filter((t: any) => t.name !== "gru_r.b_hh"); }), /missing tensor gru_r\.b_hh/],
+  ["unexpected tensor", () => rebuild(valid, (j) => { j.tensors.push({ ...j.tensors[1], name: "extra.w" }); }), /unexpected tensor/],
+  ["wrong dtype", () => rebuild(valid, (j) => { j.tensors[1].dtype = "i8"; }), /dtype/],
+  ["misaligned offset", () => rebuild(valid, (j) => { j.tensors[2].offset += 4; }), /multiple of 16/],
+  ["offset out of bounds", () => rebuild(valid, (j, d) => { j.tensors[j.tensors.length - 1].offset = d.length; }), /past the data section/],
+  ["giant width before allocation", () => rebuild(valid, (j) => { j.config.gru = 1e9; }), /config\.gru must be an integer/],
+  ["bad kernel", () => rebuild(valid, (j) => { j.config.conv1.k = 0; }), /config\.k/],
+  ["wrong feature count", () => rebuild(valid, (j) => { j.config.nFeatures = 42; }), /nFeatures 70/],
+  ["non-finite weight scale", () => rebuild(valid, (j, d) => {
+    const t = j.tensors.find((x: any) => x.name === "conv1.w_scale");
+    new DataView(d.buffer).setFloat32(t.offset, NaN, true);
+  }), /non-finite/],
+  ["bad JSON", () => { const b = valid.slice(); b[16] = 0x7b + 1; return fixCrc(b); }, /bad JSON/],
+  ["non-ASCII JSON", () => { const b = valid.slice(); b[20] = 0xc3; return fixCrc(b); }, /non-ASCII/],
+];
+for (const [name, make, re] of rejects) {
+  test(`rejects: ${name}`, () => {
+    assert.throws(() => parseModelFile(make()), (e: Error) => {
+      assert.ok(e instanceof Error);
+      assert.match(e.message, re);
+      return true;
+    });
+  });
+}
+
+test("the mutation helper itself yields a valid file when nothing changes", () => {
+  assert.deepEqual(parseModelFile(rebuild(valid, () => {})).config, cfg);
+});
+
+test("writer rejects tensors of the wrong length", () => {
+  const f = randomFloatTensors(cfg, 1);
+  f["conv2.w"] = new Float32Array(3);
+  assert.throws(() => writeModelFile(cfg, f), /conv2\.w needs/);
+});

@@ -1,0 +1,258 @@
+/**
+ * The int8 inference engine against exact integer arithmetic and the float
+ * reference (host/nnet-ref.ts), and the SIMD build against the scalar build.
+ * Needs `npx asc assembly/index.ts --target release` and `--target scalar`.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { compileWasm, instantiateSync, type PercepnetExports } from "../host/wasm.js";
+import { NetworkRunner, type ModelExports } from "../host/model.js";
+import { dequantize, layerSpecs, parseModelFile, type ModelConfig } from "../host/model-file.js";
+import { RefNetwork, denseRef, gruRef, quantizeActivation, sigmoid } from "../host/nnet-ref.js";
+import { makeConfig, randomFeatures, randomModelFile, rng } from "../tools/random-model.js";
+
+interface KernelExports extends ModelExports {
+  nnetAlloc(bytes: number): number;
+  nnetPackI8(dst: number, src: number, rows: number, cols: number): void;
+  nnetPackedBytes(rows: number, cols: number): number;
+  nnetMatvecI8(out: number, w: number, scale: number, bias: number, rows: number, cols: number, x: number): void;
+  nnetMatvecF32(out: number, w: number, bias: number, rows: number, cols: number, x: number): void;
+  nnetTanh(p: number, n: number): void;
+  nnetSigmoid(p: number, n: number): void;
+  nnetQuantize(dst: number, src: number, n: number): void;
+}
+
+const simdModule = compileWasm(new URL("../../build/percepnet.wasm", import.meta.url));
+const scalarModule = compileWasm(new URL("../../build/percepnet-scalar.wasm", import.meta.url));
+async function instances(): Promise<[string, KernelExports][]> {
+  return [["simd", instantiateSync(await simdModule) as KernelExports], ["scalar", instantiateSync(await scalarModule) as KernelExports]];
+}
+
+const pad4 = (n: number) => (n + 3) & ~3;
+const pad16 = (n: number) => (n + 15) & ~15;
+
+test("tanh/sigmoid approximations: max error over [-12, 12] and SIMD == scalar bitwise", async () => {
+  const n = 24001;
+  const xs = Float32Array.from({ length: n }, (_, i) => -12 + i * 0.001);
+  const results: Float32Array[] = [];
+  for (const [name, ex] of await instances()) {
+    const p = ex.nnetAlloc(n * 4);
+    const q = ex.nnetAlloc(n * 4);
+    new Float32Array(ex.memory.buffer, p, n).set(xs);
+    new Float32Array(ex.memory.buffer, q, n).set(xs);
+    ex.nnetTanh(p, n);
+    ex.nnetSigmoid(q, n);
+    const t = new Float32Array(ex.memory.buffer, p, n).slice();
+    const s = new Float32Array(ex.memory.buffer, q, n).slice();
+    let et = 0, es = 0;
+    for (let i = 0; i < n; i++) {
+      et = Math.max(et, Math.abs(t[i] - Math.tanh(xs[i])));
+      es = Math.max(es, Math.abs(s[i] - sigmoid(xs[i])));
+      assert.ok(t[i] >= -1 && t[i] <= 1 && s[i] >= 0 && s[i] <= 1);
+    }
+    // Documented in docs/ENGINE.md: 1.0e-4 (tanh), 5e-5 (sigmoid); one activation step is 1/127 = 7.9e-3.
+    assert.ok(et < 1.0e-4, `${name} tanh max error ${et}`);
+    assert.ok(es < 5.0e-5, `${name} sigmoid max error ${es}`);
+    results.push(t, s);
+  }
+  assert.deepEqual(new Uint32Array(results[0].buffer), new Uint32Array(results[2].buffer));
+  assert.deepEqual(new Uint32Array(results[1].buffer), new Uint32Array(results[3].buffer));
+});
+
+test("quantize: round half to even, clamp to +-127, NaN -> 0, both builds", async () => {
+  const xs = Float32Array.from([0, 0.5 / 127, 1.5 / 127, -0.5 / 127, 1, -1, 1.2, -7, NaN, Infinity, -Infinity, 0.3, -0.77, 2.5 / 127, 0.999]);
+  for (const [name, ex] of await instances()) {
+    const src = ex.nnetAlloc(64 * 4), dst = ex.nnetAlloc(64 * 2);
+    new Float32Array(ex.memory.buffer, src, xs.length).set(xs);
+    ex.nnetQuantize(dst, src, xs.length);
+    const q = Array.from(new Int16Array(ex.memory.buffer, dst, xs.length));
+    assert.deepEqual(q, Array.from(xs, (x) => Math.round(quantizeActivation(x) * 127) | 0), name);
+  }
+});
+
+test("int8 matvec: exact integer sums, odd shapes, worst-case magnitudes, both builds", async () => {
+  const rand = rng(3);
+  for (const [rows, cols, extreme] of [[37, 200, false], [5, 13, false], [64, 1536, false], [4, 8192, true]] as const) {
+    const w = Int8Array.from({ length: rows * cols }, () => (extreme ? 127 : Math.floor(rand() * 255) - 127));
+    const x = Int16Array.from({ length: cols }, () => (extreme ? -127 : Math.floor(rand() * 255) - 127));
+    const want = new Int32Array(pad4(rows));
+    for (let r = 0; r < rows; r++) { let s = 0; for (let c = 0; c < cols; c++) s += w[r * cols + c] * x[c]; want[r] = s; }
+    for (const [name, ex] of await instances()) {
+      const src = ex.nnetAlloc(rows * cols), packed = ex.nnetAlloc(ex.nnetPackedBytes(rows, cols));
+      const xp = ex.nnetAlloc(pad16(cols) * 2 + 32), out = ex.nnetAlloc(pad4(rows) * 4);
+      new Int8Array(ex.memory.buffer, src, rows * cols).set(w);
+      new Int16Array(ex.memory.buffer, xp, cols).set(x);
+      ex.nnetPackI8(packed, src, rows, cols);
+      ex.nnetMatvecI8(out, packed, 0, 0, rows, cols, xp);
+      assert.deepEqual(new Int32Array(ex.memory.buffer, out, pad4(rows)), want, `${name} ${rows}x${cols}`);
+    }
+  }
+});
+
+test("f32 matvec matches float64 within f32 rounding", async () => {
+  const rand = rng(5);
+  const rows = 29, cols = 70;
+  const w = Float32Array.from({ length: rows * cols }, () => rand() * 2 - 1);
+  const x = Float32Array.from({ length: cols }, () => rand() * 6 - 3);
+  const b = Float32Array.from({ length: rows }, () => rand() - 0.5);
+  const want = denseRef(w, b, rows, cols, x);
+  const outs: Float32Array[] = [];
+  for (const [, ex] of await instances()) {
+    const wp = ex.nnetAlloc(rows * pad4(cols) * 4), xp = ex.nnetAlloc(pad4(cols) * 4);
+    const bp = ex.nnetAlloc(rows * 4), out = ex.nnetAlloc(rows * 4);
+    const wv = new Float32Array(ex.memory.buffer, wp, rows * pad4(cols));
+    for (let r = 0; r < rows; r++) wv.set(w.subarray(r * cols, (r + 1) * cols), r * pad4(cols));
+    new Float32Array(ex.memory.buffer, xp, cols).set(x);
+    new Float32Array(ex.memory.buffer, bp, rows).set(b);
+    ex.nnetMatvecF32(out, wp, bp, rows, cols, xp);
+    const y = new Float32Array(ex.memory.buffer, out, rows).slice();
+    // f32 sums of 70 terms of size <= 3: error <= 70 * 3 * 2^-23 ~ 2.5e-5
+    for (let r = 0; r < rows; r++) assert.ok(Math.abs(y[r] - want[r]) < 3e-5, `row ${r}: ${y[r]} vs ${want[r]}`);
+    outs.push(y);
+  }
+  assert.deepEqual(new Uint32Array(outs[0].buffer), new Uint32Array(outs[1].buffer));
+});
+
+async function runner(kind: "simd" | "scalar", file: Uint8Array): Promise<NetworkRunner> {
+  return new NetworkRunner(instantiateSync(await (kind === "simd" ? simdModule : scalarModule)), parseModelFile(file));
+}
+
+/** Output widths per engine layer index. */
+function widths(c: ModelConfig): number[] {
+  return layerSpecs(c).map((l) => l.out);
+}
+
+test("each layer, fed the engine's own inputs, matches the float reference", async (t) => {
+  // Widths off the 16-grid exercise every padding path.
+  const c = makeConfig(72, { dense: 40, gruR: 20, gruLayers: 2 });
+  const file = randomModelFile(c, 11);
+  const m = parseModelFile(file);
+  const W = dequantize(m);
+  const net = await runner("simd", file);
+  const L = layerSpecs(c), wd = widths(c), N = c.gruLayers;
+  const q = (v: Float32Array) => Float32Array.from(v, quantizeActivation);
+  const feats = randomFeatures(40, 70, 2);
+  let prev: Float32Array[] = wd.map((n) => new Float32Array(n));
+  const h1: Float32Array[] = [], h2: Float32Array[] = [];
+  for (let i = 0; i < c.conv1.k; i++) h1.push(new Float32Array(c.dense));
+  for (let i = 0; i < c.conv2.k; i++) h2.push(new Float32Array(c.conv1.out));
+  let worstQ = 0, worstF = 0;
+  for (const f of feats) {
+    net.step(f);
+    const out = wd.map((n, i) => net.layerOutput(i, n));
+    h1.shift(); h1.push(out[0]); h2.shift(); h2.push(out[1]);
+    const cat = (p: Float32Array[]) => { const r = new Float32Array(p.reduce((s, v) => s + v.length, 0)); let o = 0; for (const v of p) { r.set(v, o); o += v.length; } return r; };
+    // Inputs each layer saw, as floats (unquantised), from the engine's own outputs.
+    const inputs: Float32Array[] = [f, cat(h1), cat(h2), out[2]];
+    for (let i = 1; i < N; i++) inputs.push(out[2 + i]);
+    inputs.push(out[2 + N], cat([out[2], out[2 + N]]), cat(out.slice(2, 4 + N)), out[4 + N], out[2 + N]);
+    const pre = (i: number) => i >= 3 && i <= N + 4 ? prev[i] : undefined;
+    L.forEach((l, i) => {
+      const x = inputs[i];
+      if (l.kind === "dense") {
+        const act = l.activation as "tanh" | "sigmoid";
+        const wq = W[`${l.name}.w`], b = W[`${l.name}.b`];
+        // fc_in is float: only f32 summation and tanh approximation errors (< 1e-4 + 3e-5).
+        const xq = i === 0 ? x : q(x);
+        const refQ = denseRef(wq, b, l.out, l.in, xq, act);
+        const refF = denseRef(wq, b, l.out, l.in, x, act);
+        for (let r = 0; r < l.out; r++) {
+          // With the engine's quantised inputs: tanh approx (1e-4) + f32 rounding of a sum of in <= 1500 terms.
+          const eq = Math.abs(out[i][r] - refQ[r]);
+          assert.ok(eq < 2e-4, `${l.name}[${r}] ${out[i][r]} vs ${refQ[r]}`);
+          worstQ = Math.max(worstQ, eq);
+          // With float inputs: each input moved by <= 0.5/127, tanh/sigmoid are 1- and 1/4-Lipschitz.
+          let bound = 0;
+          for (let cI = 0; cI < l.in; cI++) bound += Math.abs(wq[r * l.in + cI]) * (i === 0 ? 0 : 0.5 / 127);
+          bound = bound * (act === "sigmoid" ? 0.25 : 1) + 2e-4;
+          const ef = Math.abs(out[i][r] - refF[r]);
+          assert.ok(ef <= bound, `${l.name}[${r}] float-input error ${ef} > bound ${bound}`);
+          worstF = Math.max(worstF, ef / bound);
+        }
+      } else {
+        const h = pre(i)!;
+        const ref = gruRef(W[`${l.name}.w_ih`], W[`${l.name}.w_hh`], W[`${l.name}.b_ih`], W[`${l.name}.b_hh`],
+          l.out, l.in, q(x), h, q(h));
+        // Gates: sigmoid error 5e-5 and tanh 1e-4 plus f32 rounding; h' mixes them with weights <= 1,
+        // and r multiplies gh_n (|gh_n| < ~5 here): 1e-4 + 5e-5 * 5 + margin.
+        for (let r = 0; r < l.out; r++) {
+          const e = Math.abs(out[i][r] - ref[r]);
+          assert.ok(e < 6e-4, `${l.name}[${r}] ${out[i][r]} vs ${ref[r]}`);
+          worstQ = Math.max(worstQ, e);
+        }
+      }
+    });
+    prev = out;
+  }
+  t.diagnostic(` per-layer: worst |err| with engine inputs ${worstQ.toExponential(2)}, worst err/bound with float inputs ${worstF.toFixed(3)}`);
+});
+
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+for (const width of [64, 256]) {
+  test(`whole random network width ${width}: 200 frames int8 wasm vs float TS`, async (t) => {
+    const c = makeConfig(width);
+    const file = randomModelFile(c, width);
+    const m = parseModelFile(file);
+    const net = await runner("simd", file);
+    const refQ = new RefNetwork(c, dequantize(m), { quantizeActivations: true });
+    const refF = new RefNetwork(c, dequantize(m));
+    let eQ = 0, eF = 0, sumF = 0, n = 0;
+    for (const f of randomFeatures(200, 70, width + 1)) {
+      const o = net.step(f);
+      const a = refQ.step(f), b = refF.step(f);
+      eQ = Math.max(eQ, maxDiff(o.gains, a.gains), maxDiff(o.strengths, a.strengths), Math.abs(o.vad - a.vad));
+      eF = Math.max(eF, maxDiff(o.gains, b.gains), maxDiff(o.strengths, b.strengths), Math.abs(o.vad - b.vad));
+      for (let i = 0; i < c.nBands; i++) { sumF += Math.abs(o.gains[i] - b.gains[i]); n++; }
+    }
+    t.diagnostic(` width ${width}: max |err| vs emulating ref ${eQ.toExponential(2)}, vs float ref ${eF.toExponential(2)}, mean gain err vs float ${(sumF / n).toExponential(2)}`);
+    // Emulating reference: same quantised activations, so only the tanh/sigmoid approximation
+    // (<= 1e-4 per activation) and rare rounding flips (one input moved by 1/127) propagate.
+    assert.ok(eQ < 0.01, `vs emulating reference ${eQ}`);
+    // Float reference: every activation carries up to 0.5/127 = 3.9e-3 of rounding error, which
+    // with variance-1/fan_in weights adds in quadrature to ~1e-3..1e-2 per pre-activation; the
+    // output sigmoid divides by >= 4; measured 3.5e-3. A gain off by 0.02 is 0.35 dB at g = 0.5.
+    assert.ok(eF < 0.02, `vs float reference ${eF}`);
+    assert.ok(sumF / n < 0.01, `mean gain error ${sumF / n}`);
+  });
+}
+
+test("SIMD and scalar builds give bit-identical outputs over 200 frames", async () => {
+  const c = makeConfig(72, { dense: 40, gruR: 20 });
+  const file = randomModelFile(c, 5);
+  const a = await runner("simd", file), b = await runner("scalar", file);
+  const wd = widths(c);
+  for (const f of randomFeatures(200, 70, 9)) {
+    a.step(f); b.step(f);
+    wd.forEach((n, i) => {
+      assert.deepEqual(new Uint32Array(a.layerOutput(i, n).buffer), new Uint32Array(b.layerOutput(i, n).buffer), `layer ${i}`);
+    });
+  }
+});
+
+test("modelReset restores the exact fresh state", async () => {
+  const file = randomModelFile(makeConfig(48, { dense: 24, gruR: 16 }), 8);
+  const a = await runner("simd", file), fresh = await runner("simd", file);
+  const feats = randomFeatures(60, 70, 4);
+  for (const f of feats.slice(0, 37)) a.step(f);
+  a.reset();
+  for (const f of feats) {
+    const x = a.step(f), y = fresh.step(f);
+    assert.deepEqual(new Uint32Array(x.gains.buffer), new Uint32Array(y.gains.buffer));
+    assert.deepEqual(new Uint32Array(x.strengths.buffer), new Uint32Array(y.strengths.buffer));
+    assert.equal(x.vad, y.vad);
+  }
+});
+
+test("engine refuses a second model, and running before load", async () => {
+  const file = randomModelFile(makeConfig(32, { dense: 16, gruR: 16 }), 1);
+  const ex = instantiateSync(await simdModule) as PercepnetExports & ModelExports;
+  assert.equal(ex.modelRun(), -1);
+  new NetworkRunner(ex, parseModelFile(file));
+  assert.throws(() => new NetworkRunner(ex, parseModelFile(file)), /already holds a model/);
+  assert.equal(ex.modelLoadTensor(9999, 4), -2);
+});

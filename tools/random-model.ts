@@ -1,0 +1,93 @@
+/**
+ * Random-weight PercepNet models of any width, for tests and benchmarks.
+ *
+ *   node dist/tools/random-model.js OUT.pnm [--width 512] [--dense 128] [--gru-r 128] [--layers 3] [--seed 1]
+ *
+ * `--width` sets conv1, conv2 and gru. Weights are uniform with variance
+ * 1/fan_in (pre-activations of order 1, so tanh/sigmoid are exercised over
+ * their whole range), biases uniform in +-0.1.
+ */
+import { layerSpecs, writeModelFile, type FloatTensors, type ModelConfig } from "../host/model-file.js";
+
+/** Deterministic PRNG (mulberry32) returning floats in [0, 1). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The paper's layout with free widths. */
+export function makeConfig(width: number, opts: { dense?: number; gruR?: number; gruLayers?: number; vad?: boolean } = {}): ModelConfig {
+  return {
+    nFeatures: 70, nBands: 34, lookahead: 2, dense: opts.dense ?? 128,
+    conv1: { k: 5, out: width }, conv2: { k: 3, out: width },
+    gru: width, gruLayers: opts.gruLayers ?? 3, gruR: opts.gruR ?? 128, vad: opts.vad ?? true,
+  };
+}
+
+/** Random float tensors for a configuration. */
+export function randomFloatTensors(c: ModelConfig, seed = 1): FloatTensors {
+  const rand = rng(seed);
+  const mat = (rows: number, cols: number) => {
+    const a = Math.sqrt(3 / cols);
+    return Float32Array.from({ length: rows * cols }, () => (2 * rand() - 1) * a);
+  };
+  const vec = (n: number) => Float32Array.from({ length: n }, () => (2 * rand() - 1) * 0.1);
+  const out: FloatTensors = {};
+  for (const l of layerSpecs(c)) {
+    if (!l.present) continue;
+    if (l.kind === "dense") {
+      out[`${l.name}.w`] = mat(l.out, l.in);
+      out[`${l.name}.b`] = vec(l.out);
+    } else {
+      out[`${l.name}.w_ih`] = mat(3 * l.out, l.in);
+      out[`${l.name}.w_hh`] = mat(3 * l.out, l.out);
+      out[`${l.name}.b_ih`] = vec(3 * l.out);
+      out[`${l.name}.b_hh`] = vec(3 * l.out);
+    }
+  }
+  return out;
+}
+
+/** A complete random model file. */
+export function randomModelFile(c: ModelConfig, seed = 1): Uint8Array {
+  return writeModelFile(c, randomFloatTensors(c, seed), { source: "tools/random-model.ts", seed });
+}
+
+/** Plausible random feature frames: a smooth random walk per feature, kept in [-3, 3]. */
+export function randomFeatures(frames: number, nFeatures: number, seed = 7): Float32Array[] {
+  const rand = rng(seed);
+  const cur = new Float64Array(nFeatures).map(() => 2 * rand() - 1);
+  const out: Float32Array[] = [];
+  for (let t = 0; t < frames; t++) {
+    for (let i = 0; i < nFeatures; i++) cur[i] = Math.max(-3, Math.min(3, cur[i] + 0.6 * (rand() - 0.5)));
+    out.push(Float32Array.from(cur));
+  }
+  return out;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const out = argv[0];
+  if (!out || out.startsWith("--")) {
+    console.error("usage: random-model OUT.pnm [--width N] [--dense N] [--gru-r N] [--layers N] [--seed N]");
+    process.exit(2);
+  }
+  const arg = (name: string, d: number) => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? Number(argv[i + 1]) : d;
+  };
+  const c = makeConfig(arg("--width", 512), { dense: arg("--dense", 128), gruR: arg("--gru-r", 128), gruLayers: arg("--layers", 3) });
+  const bytes = randomModelFile(c, arg("--seed", 1));
+  const fs = await import("node:fs");
+  fs.writeFileSync(out, bytes);
+  console.log(`wrote ${out}: ${bytes.length} bytes`);
+}
+
+if (typeof process !== "undefined" && process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/^.*[\\/]/, "/"))) {
+  await main(process.argv.slice(2));
+}
