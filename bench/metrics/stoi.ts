@@ -123,7 +123,12 @@ function segmentBand(env: Float64Array, m: number, b: number, out: Float64Array)
  * 1e-5 (as the reference code does) if fewer than 30 non-silent frames remain.
  */
 export function stoi(clean: ArrayLike<number>, degraded: ArrayLike<number>, fs: number): number {
-  const { X, Y, frames } = prepare(clean, degraded, fs);
+  return stoiFromEnvelopes(prepare(clean, degraded, fs));
+}
+
+type Envelopes = ReturnType<typeof prepare>;
+
+function stoiFromEnvelopes({ X, Y, frames }: Envelopes): number {
   if (frames < SEG) return 1e-5;
   const clip = Math.pow(10, -BETA_DB / 20);
   const xs = new Float64Array(SEG), ys = new Float64Array(SEG);
@@ -178,7 +183,16 @@ function rowColNormalise(seg: Float64Array): void {
 
 /** Extended STOI (handles modulated/fluctuating noise better than STOI); same inputs as {@link stoi}. */
 export function estoi(clean: ArrayLike<number>, degraded: ArrayLike<number>, fs: number): number {
-  const { X, Y, frames } = prepare(clean, degraded, fs);
+  return estoiFromEnvelopes(prepare(clean, degraded, fs));
+}
+
+/** STOI and ESTOI together, sharing the resampling and band analysis. */
+export function intelligibility(clean: ArrayLike<number>, degraded: ArrayLike<number>, fs: number): { stoi: number; estoi: number } {
+  const env = prepare(clean, degraded, fs);
+  return { stoi: stoiFromEnvelopes(env), estoi: estoiFromEnvelopes(env) };
+}
+
+function estoiFromEnvelopes({ X, Y, frames }: Envelopes): number {
   if (frames < SEG) return 1e-5;
   const xs = new Float64Array(NUM_BANDS * SEG), ys = new Float64Array(NUM_BANDS * SEG);
   let sum = 0;
