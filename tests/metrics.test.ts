@@ -143,3 +143,11 @@ test("STOI returns 1e-5 when too short", () => {
   const short = speech.subarray(0, 2000);
   assert.equal(stoi(short, short, FS), 1e-5);
 });
+
+test("intelligibility() matches stoi() and estoi()", async () => {
+  const { intelligibility } = await import("../bench/metrics/stoi.js");
+  const y = addNoise(speech, 3, 5);
+  const both = intelligibility(speech, y, FS);
+  assert.equal(both.stoi, stoi(speech, y, FS));
+  assert.equal(both.estoi, estoi(speech, y, FS));
+});
