@@ -119,6 +119,8 @@ async function main(): Promise<void> {
   const rows: FileResult[] = [];
   const bar = new cliProgress.SingleBar({
     format: "{bar} {value}/{total} files | {file} | {system}", stream: process.stderr, hideCursor: true,
+    // Logs and CI have no TTY: still print a progress line every 10 s there.
+    noTTYOutput: true, notTTYSchedule: 10000,
   }, cliProgress.Presets.shades_classic);
   bar.start(files.length, 0, { file: "", system: "" });
   for (const [fi, file] of files.entries()) {
