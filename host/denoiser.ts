@@ -4,6 +4,42 @@
  * Node API) is a thin layer over this class.
  */
 import { compileWasm, defaultWasmModule, instantiateSync, type PercepnetExports, type WasmSource } from "./wasm.js";
+import { parseModelFile, type ParsedModel } from "./model-file.js";
+import { loadModelIntoWasm } from "./model.js";
+
+/** Where the shipped default model lives, relative to this file once compiled (dist/host/). */
+export const DEFAULT_MODEL_URL = new URL("../../weights/default.pnm", import.meta.url);
+
+/** A model as accepted by the API: parsed, bytes, a path/URL, or null for none. */
+export type ModelSource = ParsedModel | Uint8Array | ArrayBuffer | string | URL | null;
+
+let defaultModel: Promise<ParsedModel> | undefined;
+
+async function readModelBytes(src: string | URL): Promise<Uint8Array> {
+  const url = src instanceof URL ? src : /^[a-z]+:/i.test(src) && !/^[a-z]:\\/i.test(src) ? new URL(src) : null;
+  if (!url || url.protocol === "file:") {
+    const fs = await import("node:fs/promises");
+    const { fileURLToPath } = await import("node:url");
+    const path = url ? fileURLToPath(url) : (src as string);
+    try { return new Uint8Array(await fs.readFile(path)); }
+    catch (e) { throw new Error(`percepnet: cannot read model file ${path}: ${(e as Error).message}`); }
+  }
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`percepnet: cannot fetch model ${url.href}: HTTP ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+/** Resolve any model source to a parsed, validated model (or null). */
+export async function resolveModel(src: ModelSource | undefined): Promise<ParsedModel | null> {
+  if (src === null) return null;
+  if (src === undefined) {
+    defaultModel ??= readModelBytes(DEFAULT_MODEL_URL).then(parseModelFile);
+    return defaultModel;
+  }
+  if (typeof src === "string" || src instanceof URL) return parseModelFile(await readModelBytes(src));
+  if (src instanceof Uint8Array || src instanceof ArrayBuffer) return parseModelFile(src);
+  return src;
+}
 
 /** Samples per 10 ms hop at 48 kHz. */
 export const FRAME_SIZE = 480;
@@ -25,7 +61,7 @@ export interface DenoiserOptions {
    * The network: a .pnm model file's bytes, its path/URL, or null for none.
    * Default: the model shipped in weights/.
    */
-  model?: string | URL | Uint8Array | ArrayBuffer | null;
+  model?: ModelSource;
   /** Gain source (default "network" when a model is loaded, otherwise "unity"). */
   mode?: GainMode;
   /** Apply the pitch comb filter (default true). */
@@ -82,15 +118,31 @@ export class Denoiser {
   static async create(opts: DenoiserOptions = {}): Promise<Denoiser> {
     checkOptions(opts);
     const module = opts.wasm !== undefined ? await compileWasm(opts.wasm) : await defaultWasmModule();
-    return new Denoiser(module, opts);
+    const needsModel = opts.mode === undefined || opts.mode === "network";
+    const model = needsModel ? await resolveModel(opts.model) : null;
+    return new Denoiser(module, { ...opts, model });
   }
 
-  /** Synchronous construction from a compiled module (AudioWorklet, workerd). */
+  /** True when a network is loaded (mode "network" is then the default). */
+  get hasModel(): boolean { return this.modelLoaded; }
+  private modelLoaded = false;
+
+  /**
+   * Synchronous construction from a compiled module (AudioWorklet, workerd).
+   * `opts.model` must then be a ParsedModel or bytes (or null/absent: no network).
+   */
   constructor(module: WebAssembly.Module, opts: DenoiserOptions = {}) {
     checkOptions(opts);
     this.ex = instantiateSync(module);
     this.fns = this.ex as unknown as Record<string, (...a: number[]) => number>;
-    this.mode = opts.mode ?? "unity";
+    const m = opts.model;
+    if (typeof m === "string" || m instanceof URL) throw new TypeError("percepnet: new Denoiser() needs a parsed model or its bytes; use Denoiser.create() to load from a path or URL");
+    if (m !== null && m !== undefined && opts.mode !== "unity" && opts.mode !== "oracle") {
+      loadModelIntoWasm(this.ex, m instanceof Uint8Array || m instanceof ArrayBuffer ? parseModelFile(m) : m);
+      this.modelLoaded = true;
+    }
+    if (opts.mode === "network" && !this.modelLoaded) throw new Error("percepnet: mode \"network\" needs a model");
+    this.mode = opts.mode ?? (this.modelLoaded ? "network" : "unity");
     const a = opts.attenuationLimitDb;
     this.opts = {
       comb: opts.comb ?? true,

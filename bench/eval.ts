@@ -1,0 +1,201 @@
+/**
+ * Objective evaluation of the denoiser and its peers.
+ *
+ *   node dist/bench/eval.js --clean DIR --noisy DIR [--out report/] [--only a,b]
+ *        [--max-files N] [--snr-map FILE.json] [--dnsmos-model PATH] [--no-dnsmos]
+ *        [--spectrogram NAME.wav]
+ *
+ * Clean/noisy pairs are matched by file name (48 kHz mono wav; other rates
+ * are resampled to 48 kHz). Each system enhances the noisy file; its delay is
+ * removed (declared, or estimated by cross-correlation against the clean
+ * file) before SI-SDR, STOI and ESTOI; DNSMOS P.835 scores the output alone.
+ * Writes OUT/eval.json, OUT/eval.md, OUT/spectrogram.png and, when the files
+ * carry SNRs (name contains "snr<dB>", or --snr-map), OUT/snr-curves.png.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import cliProgress from "cli-progress";
+import { resample } from "../host/resample.js";
+import { advance, estimateDelay } from "./align.js";
+import { ENHANCERS, type Enhancer } from "./enhancers/index.js";
+import { Dnsmos, DEFAULT_DNSMOS_MODEL } from "./metrics/dnsmos.js";
+import { siSdr } from "./metrics/sisdr.js";
+import { intelligibility } from "./metrics/stoi.js";
+import { plotCurves, plotSpectrograms } from "./plots.js";
+import { consoleTable, groupByCondition, markdownTable, METRIC_LABEL, summarise, type FileResult, type Metric } from "./report.js";
+import { readWav } from "./wav.js";
+
+const FS = 48000;
+/** Trailing zeros fed after each file so a delayed output keeps its tail (max supported delay). */
+const TAIL = Math.round(0.2 * FS);
+
+interface Args {
+  clean: string; noisy: string; out: string; only?: string[]; maxFiles?: number;
+  snrMap?: string; dnsmosModel: string; dnsmos: boolean; spectrogram?: string;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Partial<Args> & { dnsmos: boolean } = { out: "report", dnsmosModel: DEFAULT_DNSMOS_MODEL, dnsmos: true };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i];
+    const v = () => {
+      const x = argv[++i];
+      if (x === undefined) throw new Error(`${k} needs a value`);
+      return x;
+    };
+    switch (k) {
+      case "--clean": a.clean = v(); break;
+      case "--noisy": a.noisy = v(); break;
+      case "--out": a.out = v(); break;
+      case "--only": a.only = v().split(",").map((s) => s.trim()).filter(Boolean); break;
+      case "--max-files": a.maxFiles = Number(v()); break;
+      case "--snr-map": a.snrMap = v(); break;
+      case "--dnsmos-model": a.dnsmosModel = v(); break;
+      case "--no-dnsmos": a.dnsmos = false; break;
+      case "--spectrogram": a.spectrogram = v(); break;
+      case "-h": case "--help":
+        console.log(readFileSync(new URL(import.meta.url)).toString().split("*/")[0]);
+        process.exit(0);
+      default: throw new Error(`unknown argument ${k}`);
+    }
+  }
+  if (!a.clean || !a.noisy) throw new Error("--clean DIR and --noisy DIR are required");
+  return a as Args;
+}
+
+/** SNR of a file: from --snr-map, else a "snr<number>" token in its name. */
+function snrOf(name: string, map: Record<string, number> | undefined): number | null {
+  if (map && name in map) return map[name];
+  const m = /snr(-?\d+(?:\.\d+)?)/i.exec(name);
+  return m ? Number(m[1]) : null;
+}
+
+function load48k(path: string): Float32Array {
+  const { samples, sampleRate } = readWav(path);
+  return sampleRate === FS ? samples : resample(samples, sampleRate, FS);
+}
+
+async function createSystems(only: string[] | undefined): Promise<{ systems: Enhancer[]; skipped: Record<string, string> }> {
+  const names = only ?? [...ENHANCERS.keys()];
+  const systems: Enhancer[] = [];
+  const skipped: Record<string, string> = {};
+  for (const n of names) {
+    const f = ENHANCERS.get(n);
+    if (!f) throw new Error(`unknown system "${n}"; known: ${[...ENHANCERS.keys()].join(", ")}`);
+    try {
+      systems.push(await f());
+    } catch (e) {
+      skipped[n] = (e as Error).message;
+      console.error(`skipping ${n}: ${(e as Error).message}`);
+    }
+  }
+  return { systems, skipped };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const snrMap = args.snrMap ? (JSON.parse(readFileSync(args.snrMap, "utf8")) as Record<string, number>) : undefined;
+  let files = readdirSync(args.clean).filter((f) => f.toLowerCase().endsWith(".wav")).sort();
+  const missing = files.filter((f) => !existsSync(join(args.noisy, f)));
+  if (missing.length) console.error(`no noisy match for ${missing.length} clean file(s), e.g. ${missing[0]}; skipped`);
+  files = files.filter((f) => !missing.includes(f));
+  if (args.maxFiles) files = files.slice(0, args.maxFiles);
+  if (!files.length) throw new Error("no clean/noisy pairs found");
+
+  const { systems, skipped } = await createSystems(args.only);
+  let dnsmos: Dnsmos | undefined;
+  if (args.dnsmos) {
+    try {
+      dnsmos = await Dnsmos.load(args.dnsmosModel);
+    } catch (e) {
+      skipped.dnsmos = (e as Error).message;
+      console.error(`DNSMOS disabled: ${(e as Error).message}`);
+    }
+  }
+  mkdirSync(args.out, { recursive: true });
+  const specFile = args.spectrogram ?? files.find((f) => snrOf(f, snrMap) === 5) ?? files[0];
+  const specSignals: { name: string; x: Float32Array }[] = [];
+
+  const rows: FileResult[] = [];
+  const bar = new cliProgress.SingleBar({
+    format: "{bar} {value}/{total} files | {file} | {system}", stream: process.stderr, hideCursor: true,
+    // Logs and CI have no TTY: still print a progress line every 10 s there.
+    noTTYOutput: true, notTTYSchedule: 10000,
+  }, cliProgress.Presets.shades_classic);
+  bar.start(files.length, 0, { file: "", system: "" });
+  for (const [fi, file] of files.entries()) {
+    const clean = load48k(join(args.clean, file));
+    let noisy = load48k(join(args.noisy, file));
+    const n = Math.min(clean.length, noisy.length);
+    const ref = clean.subarray(0, n);
+    noisy = noisy.subarray(0, n);
+    const padded = new Float32Array(n + TAIL);
+    padded.set(noisy);
+    const snr = snrOf(file, snrMap);
+    const reverb = /reverb/i.test(file);
+    if (file === specFile) specSignals.push({ name: "clean", x: ref });
+    if (dnsmos) {
+      const d = await dnsmos.score(ref, FS);
+      rows.push({ file, system: "clean (reference)", snr, reverb, delay: 0, rtf: 0, sig: d.sig, bak: d.bak, ovrl: d.ovrl });
+    }
+    for (const sys of systems) {
+      bar.update(fi, { file: basename(file), system: sys.name });
+      const t0 = performance.now();
+      const y = await sys.run(padded);
+      const rtf = (performance.now() - t0) / 1000 / ((n + TAIL) / FS);
+      const delay = sys.delay ?? estimateDelay(ref, y, TAIL);
+      const out = advance(y, delay).subarray(0, n);
+      const r: FileResult = { file, system: sys.name, snr, reverb, delay, rtf, siSdr: siSdr(ref, out), ...intelligibility(ref, out, FS) };
+      if (dnsmos) Object.assign(r, await dnsmos.score(out, FS).then(({ sig, bak, ovrl }) => ({ sig, bak, ovrl })));
+      rows.push(r);
+      if (file === specFile) specSignals.push({ name: sys.name, x: out });
+    }
+    bar.update(fi + 1);
+  }
+  bar.stop();
+  for (const s of systems) s.dispose?.();
+
+  const summary = summarise(rows);
+  console.log(`\n${files.length} files; mean per system:\n`);
+  console.log(consoleTable(summary));
+
+  const groups = groupByCondition(rows.filter((r) => !r.system.startsWith("clean")));
+  let md = `# Objective evaluation\n\nclean: \`${args.clean}\`, noisy: \`${args.noisy}\`, ${files.length} file pairs, 48 kHz.\n\n`;
+  md += `Intrusive metrics after removing each system's delay (declared, or estimated by cross-correlation with the clean file; median shown in samples at 48 kHz). RTF = processing time / audio duration on this machine, single thread. "clean (reference)" is DNSMOS of the clean files themselves.\n\n`;
+  md += markdownTable(summary) + "\n\n";
+  if (Object.keys(skipped).length) md += `Not run: ${Object.entries(skipped).map(([k, v]) => `**${k}** (${v})`).join("; ")}\n\n`;
+  if (groups.size > 1) {
+    md += `## By condition\n\n`;
+    for (const [k, rs] of groups) md += `### ${k} (${new Set(rs.map((r) => r.file)).size} files)\n\n${markdownTable(summarise(rs), false)}\n\n`;
+  }
+  if (specSignals.length) {
+    plotSpectrograms(join(args.out, "spectrogram.png"), `Spectrograms: ${specFile} (aligned outputs)`, [
+      ...specSignals.filter((s) => s.name === "noisy"), ...specSignals.filter((s) => s.name !== "noisy")]);
+    md += `## Spectrograms (${specFile})\n\n![spectrograms](spectrogram.png)\n\n`;
+  }
+  const dry = rows.filter((r) => !r.reverb && r.snr !== null && !r.system.startsWith("clean"));
+  const snrs = [...new Set(dry.map((r) => r.snr!))];
+  if (snrs.length > 1) {
+    const metrics: Metric[] = dnsmos ? ["siSdr", "stoi", "estoi", "sig", "bak", "ovrl"] : ["siSdr", "stoi", "estoi"];
+    const sysNames = [...new Set(dry.map((r) => r.system))];
+    plotCurves(join(args.out, "snr-curves.png"), metrics.map((m) => ({
+      label: METRIC_LABEL[m],
+      curves: sysNames.map((system) => ({
+        system,
+        points: snrs.sort((a, b) => a - b).map((x) => {
+          const vs = dry.filter((r) => r.system === system && r.snr === x).map((r) => r[m]!).filter(Number.isFinite);
+          return { x, y: vs.reduce((a, b) => a + b, 0) / vs.length };
+        }),
+      })),
+    })));
+    md += `## Metrics vs input SNR (dry files)\n\n![curves](snr-curves.png)\n`;
+  }
+  writeFileSync(join(args.out, "eval.md"), md);
+  writeFileSync(join(args.out, "eval.json"), JSON.stringify({ clean: args.clean, noisy: args.noisy, files, skipped, summary, rows }, (_, v) => (v === Infinity ? "Infinity" : v), 1));
+  console.log(`\nwrote ${join(args.out, "eval.md")}, eval.json${specSignals.length ? ", spectrogram.png" : ""}${snrs.length > 1 ? ", snr-curves.png" : ""}`);
+}
+
+main().catch((e) => {
+  console.error(`eval: ${(e as Error).message}`);
+  process.exit(1);
+});
