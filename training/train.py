@@ -24,7 +24,7 @@ from .percepnet.model import PercepNet, count_macs, make_config
 from .percepnet.pnf import PnfFile
 
 LOG_FIELDS = ["epoch", "train_loss", "val_loss", "seconds", "lr", "steps", "frames",
-              "val_gain", "val_strength", "val_vad"]
+              "val_gain", "val_strength", "val_vad", "files", "data_frames"]
 
 
 def parse_args(argv=None):
@@ -42,7 +42,7 @@ def parse_args(argv=None):
     p.add_argument("--steps-per-epoch", type=int, default=0,
                    help="batches per epoch (default: enough crops to cover the data once)")
     p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--lr-decay", type=float, default=2e-5,
+    p.add_argument("--lr-decay", type=float, default=1e-3,
                    help="lr = lr0 / (1 + decay * step)")
     p.add_argument("--weight-decay", type=float, default=1e-2)
     p.add_argument("--clip", type=float, default=1.0, help="gradient-norm clipping")
@@ -70,6 +70,18 @@ def set_rng_state(state, np_rng):
     torch.set_rng_state(state["torch"])
     np_rng.bit_generator.state = state["numpy"]
     random.setstate(state["python"])
+
+
+def open_training_files(paths):
+    """Open every readable .pnf; a file still being written by the dataset
+    builder fails the size check and is skipped until a later epoch."""
+    files = []
+    for p in paths:
+        try:
+            files.append(PnfFile(p))
+        except (ValueError, OSError) as e:
+            print(f"skipping {p}: {e}", file=sys.stderr)
+    return files
 
 
 def evaluate(model, batches, weights):
@@ -126,12 +138,12 @@ def train(args):
         if bad >= args.patience:
             print(f"early stop: no improvement for {bad} epochs")
             break
-        paths = expand_paths(args.train, args.train_glob)
-        if not paths:
-            raise SystemExit("no training files")
-        sampler = CropSampler(paths, args.batch, tuple(args.crop), config["lookahead"], np_rng)
+        files = open_training_files(expand_paths(args.train, args.train_glob))
+        if not files:
+            raise SystemExit("no readable training files")
+        sampler = CropSampler(files, args.batch, tuple(args.crop), config["lookahead"], np_rng)
         n_steps = args.steps_per_epoch or sampler.batches_per_epoch()
-        print(f"epoch {epoch + 1}/{args.epochs}: {len(paths)} files, {sampler.frames} frames, "
+        print(f"epoch {epoch + 1}/{args.epochs}: {len(files)} files, {sampler.frames} frames, "
               f"{n_steps} steps")
         t0 = last_print = time.time()
         tot, frames = 0.0, 0
@@ -149,7 +161,7 @@ def train(args):
             torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
             opt.step()
             step += 1
-            tot += float(loss)
+            tot += loss.item()
             frames += b["x"].shape[0] * b["x"].shape[1]
             now = time.time()
             if now - last_print >= args.print_every or i == n_steps - 1:
@@ -176,7 +188,8 @@ def train(args):
             csv.writer(f).writerow([epoch, f"{train_loss:.6f}", f"{val_loss:.6f}", f"{secs:.1f}",
                                     f"{lr:.3e}", step, frames] +
                                    [f"{vparts[k]:.6f}" if k in vparts else ""
-                                    for k in ("gain", "strength", "vad")])
+                                    for k in ("gain", "strength", "vad")] +
+                                   [len(files), sampler.frames])
         print(f"epoch {epoch}: train {train_loss:.5f} val {val_loss:.5f} "
               f"{'(best) ' if improved else ''}{secs:.0f} s", flush=True)
     return best

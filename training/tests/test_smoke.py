@@ -210,6 +210,23 @@ class TrainExportTest(TmpDir):
         out = np.fromfile(raw, "<f4").reshape(2, 60, 69)
         np.testing.assert_allclose(np.load(self.path("s.npz"))["gains"], out[..., :34], atol=1e-5)
 
+    def test_train_glob_picks_up_new_files(self):
+        data = self.path("data")
+        os.makedirs(data)
+        x, t = synthetic(2, 60, seed=1)
+        write_pnf(os.path.join(data, "a.pnf"), x, t)
+        with open(os.path.join(data, "partial.pnf"), "wb") as fh:
+            fh.write(b"PNF1")  # a file the builder is still writing
+        args = ["--train-glob", data, "--out", self.path("run"), "--config", json.dumps(TINY),
+                "--batch", "2", "--crop", "30", "50", "--steps-per-epoch", "2",
+                "--threads", "1", "--print-every", "1000"]
+        train_cli.main(args + ["--epochs", "1"])
+        write_pnf(os.path.join(data, "b.pnf"), x, t)
+        train_cli.main(args + ["--epochs", "2"])
+        with open(os.path.join(self.path("run"), "log.csv")) as f:
+            rows = list(csv.DictReader(f))
+        self.assertEqual([(r["files"], r["data_frames"]) for r in rows], [("1", "120"), ("2", "240")])
+
     def _check_pnm(self, pnm):
         with open(pnm, "rb") as fh:
             buf = fh.read()
