@@ -18,7 +18,7 @@ import time
 import numpy as np
 import torch
 
-from .percepnet.data import CropSampler, eval_batches, expand_paths
+from .percepnet.data import CropSampler, eval_batches, expand_paths, feature_stats
 from .percepnet.loss import percepnet_loss
 from .percepnet.model import PercepNet, count_macs, make_config
 from .percepnet.pnf import PnfFile
@@ -48,7 +48,7 @@ def parse_args(argv=None):
     p.add_argument("--clip", type=float, default=1.0, help="gradient-norm clipping")
     p.add_argument("--vad-weight", type=float, default=0.05)
     p.add_argument("--patience", type=int, default=6, help="epochs without val improvement")
-    p.add_argument("--val-frames", type=int, default=300000, help="cap on validation frames")
+    p.add_argument("--val-frames", type=int, default=100000, help="cap on validation frames")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--print-every", type=float, default=30.0, help="seconds between progress lines")
@@ -134,6 +134,7 @@ def train(args):
         with open(log_path, "w", newline="") as f:
             csv.writer(f).writerow(LOG_FIELDS)
 
+    norm_set = False
     while epoch < args.epochs:
         if bad >= args.patience:
             print(f"early stop: no improvement for {bad} epochs")
@@ -141,6 +142,10 @@ def train(args):
         files = open_training_files(expand_paths(args.train, args.train_glob))
         if not files:
             raise SystemExit("no readable training files")
+        if state is None and epoch == 0 and not norm_set:
+            # Stats from a fixed seed so a resumed run need not recompute them.
+            model.set_normalization(*feature_stats(files, rng=np.random.default_rng(args.seed)))
+            norm_set = True
         sampler = CropSampler(files, args.batch, tuple(args.crop), config["lookahead"], np_rng)
         n_steps = args.steps_per_epoch or sampler.batches_per_epoch()
         print(f"epoch {epoch + 1}/{args.epochs}: {len(files)} files, {sampler.frames} frames, "

@@ -109,3 +109,20 @@ def eval_batches(pnf, batch=16, max_frames=None, lookahead=2, max_len=2000):
         recs = [np.asarray(f.records[s, st:st + ln]) for s, st, _ in group]
         yield make_batch(recs, [f.valid_bands[s] for s, _, _ in group],
                          f.n_feat, f.n_bands, lookahead)
+
+
+def feature_stats(files, max_frames=200000, rng=None):
+    """Per-feature mean and std over up to `max_frames` frames of whole sequences."""
+    rng = rng if rng is not None else np.random.default_rng(0)
+    files = [f if isinstance(f, PnfFile) else PnfFile(f) for f in files]
+    picks = [(f, s) for f in files for s in range(f.n_seq)]
+    order = rng.permutation(len(picks))
+    chunks, used = [], 0
+    for i in order:
+        f, s = picks[i]
+        chunks.append(np.asarray(f.records[s, :, :f.n_feat], np.float64))
+        used += f.seq_len
+        if used >= max_frames:
+            break
+    x = np.concatenate(chunks)
+    return x.mean(0).astype(np.float32), x.std(0).astype(np.float32)

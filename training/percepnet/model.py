@@ -72,6 +72,10 @@ class PercepNet(nn.Module):
         nf, nb, d = cfg["nFeatures"], cfg["nBands"], cfg["dense"]
         c1, c2 = cfg["conv1"], cfg["conv2"]
         h, hr, n = cfg["gru"], cfg["gruR"], cfg["gruLayers"]
+        # Input normalisation used in training only; export folds it into fc_in
+        # (see pnm.float_tensors), so the model file keeps the plain contract.
+        self.register_buffer("feat_mean", torch.zeros(nf))
+        self.register_buffer("feat_scale", torch.ones(nf))
         self.fc_in = nn.Linear(nf, d)
         self.conv1 = CausalConv(d, c1["out"], c1["k"])
         self.conv2 = CausalConv(c1["out"], c2["out"], c2["k"])
@@ -82,6 +86,17 @@ class PercepNet(nn.Module):
         self.gru_r = nn.GRU(c2["out"] + h, hr, batch_first=True)
         self.fc_r = nn.Linear(hr, nb)
         self.fc_vad = nn.Linear(h, 1) if cfg["vad"] else None
+
+    def set_normalization(self, mean, std):
+        """Normalise inputs as (x - mean) / std; std floored so constant features stay finite."""
+        with torch.no_grad():
+            self.feat_mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
+            self.feat_scale.copy_(1.0 / torch.as_tensor(std, dtype=torch.float32).clamp_min(1e-2))
+
+    def fc_in_folded(self):
+        """fc_in weight and bias with the input normalisation folded in (float tensors)."""
+        w = self.fc_in.weight * self.feat_scale[None, :]
+        return w, self.fc_in.bias - w @ self.feat_mean
 
     def layers(self):
         """(file name, module) pairs in the order of the model file's tensor table."""
@@ -108,7 +123,7 @@ class PercepNet(nn.Module):
         With logits=True the pre-sigmoid values are returned (the loss works on
         them so that square roots of probabilities stay finite at 0 and 1).
         """
-        a = torch.tanh(self.fc_in(x))
+        a = torch.tanh(self.fc_in((x - self.feat_mean) * self.feat_scale))
         a = torch.tanh(self.conv1(a))
         c2 = torch.tanh(self.conv2(a))
         trunk, h = [], c2
@@ -133,7 +148,7 @@ class PercepNet(nn.Module):
 
     def step(self, x, state, logits=False):
         """One frame x: [B, nFeatures]; returns (outputs as in forward without T, new state)."""
-        a = torch.tanh(self.fc_in(x))
+        a = torch.tanh(self.fc_in((x - self.feat_mean) * self.feat_scale))
         a, h1 = self.conv1.step(a, state["conv1"])
         a = torch.tanh(a)
         c2, h2 = self.conv2.step(a, state["conv2"])

@@ -50,11 +50,12 @@ def float_tensors(model):
             yield f"{name}.b_ih", p["bias_ih_l0"], False
             yield f"{name}.b_hh", p["bias_hh_l0"], False
         else:
-            w = mod.weight.detach().cpu().numpy()
+            w, b = model.fc_in_folded() if mod is model.fc_in else (mod.weight, mod.bias)
+            w, b = w.detach().cpu().numpy(), b.detach().cpu().numpy()
             if isinstance(mod, nn.Conv1d):
                 w = conv_to_matrix(w)
             yield f"{name}.w", w, True
-            yield f"{name}.b", mod.bias.detach().cpu().numpy(), False
+            yield f"{name}.b", b, False
 
 
 def model_tensors(model):

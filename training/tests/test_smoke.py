@@ -271,6 +271,20 @@ class TrainExportTest(TmpDir):
             err = float((a - b).abs().max())
             self.assertLessEqual(err, float(a.abs().max()) / 254 + 1e-7, n)
 
+    def test_normalization_folded_on_export(self):
+        torch.manual_seed(0)
+        m = PercepNet(TINY).eval()
+        rng = np.random.default_rng(1)
+        mean, std = rng.normal(2, 1, 70), rng.uniform(0.2, 2, 70)
+        m.set_normalization(mean, std)
+        x = torch.from_numpy((mean + std * rng.normal(size=(1, 50, 70))).astype(np.float32))
+        export_model(m, os.path.join(self.dir, "n.pnm"))
+        q, _ = dequantized_model(os.path.join(self.dir, "n.pnm"))
+        self.assertEqual(float(q.feat_mean.abs().max()), 0.0)
+        with torch.no_grad():
+            a, b = m(x)[0], q(x)[0]
+        self.assertLess(float((a - b).abs().max()), 0.02)
+
 
 if __name__ == "__main__":
     unittest.main()
