@@ -1,0 +1,51 @@
+"""PercepNet training loss (reference/PERCEPNET.md section 8), masked and NaN-safe.
+
+The network's heads are sigmoids, so the loss takes logits z and computes
+sqrt(sigmoid(z)) = exp(0.5 * logsigmoid(z)) and sqrt(1 - sigmoid(z)) =
+exp(0.5 * logsigmoid(-z)): exact, finite, and with finite gradients even
+where the probability rounds to 0 or 1 in float32 (a plain sqrt has an
+infinite derivative at 0, the NaN source of a public port).
+"""
+import torch
+import torch.nn.functional as F
+
+DEFAULT_WEIGHTS = {"gain": 1.0, "quartic": 10.0, "strength": 1.0, "vad": 0.05}
+
+
+def _sqrt_target(x):
+    # Targets carry no gradient; clamping keeps sqrt away from negatives.
+    return torch.sqrt(x.clamp(0.0, 1.0))
+
+
+def _masked_mean(x, mask):
+    m = mask.to(x.dtype)
+    return (x * m).sum() / m.sum().clamp_min(1.0)
+
+
+def percepnet_loss(zg, zr, zv, batch, weights=None):
+    """Return (total, parts dict) for logits zg/zr [B,T,nb], zv [B,T] or None.
+
+    `batch` holds targets g, r [B,T,nb], v [B,T] and masks time_mask [B,T],
+    band_mask [B,nb]. Gain and strength terms average over valid (frame, band)
+    cells; the VAD BCE averages over valid frames.
+      L_g = mean (sqrt g - sqrt gh)^2 + quartic * mean (sqrt g - sqrt gh)^4
+      L_r = mean (sqrt(1-r) - sqrt(1-rh))^2
+    """
+    w = dict(DEFAULT_WEIGHTS, **(weights or {}))
+    tm, bm = batch["time_mask"], batch["band_mask"]
+    cell = tm[:, :, None] & bm[:, None, :]
+    dg = _sqrt_target(batch["g"]) - torch.exp(0.5 * F.logsigmoid(zg))
+    d2 = dg * dg
+    l_g2 = _masked_mean(d2, cell)
+    l_g4 = _masked_mean(d2 * d2, cell)
+    dr = _sqrt_target(1.0 - batch["r"]) - torch.exp(0.5 * F.logsigmoid(-zr))
+    l_r = _masked_mean(dr * dr, cell)
+    total = w["gain"] * (l_g2 + w["quartic"] * l_g4) + w["strength"] * l_r
+    parts = {"gain": (l_g2 + w["quartic"] * l_g4).detach(), "strength": l_r.detach()}
+    if zv is not None and w["vad"] > 0:
+        bce = F.binary_cross_entropy_with_logits(zv, batch["v"], reduction="none")
+        l_v = _masked_mean(bce, tm)
+        total = total + w["vad"] * l_v
+        parts["vad"] = l_v.detach()
+    parts["total"] = total.detach()
+    return total, parts

@@ -1,0 +1,95 @@
+"""Feature dump (.pnf) reading and writing, docs/FORMATS.md section 2."""
+import struct
+
+import numpy as np
+
+MAGIC = b"PNF1"
+VERSION = 1
+HEADER = struct.Struct("<4s7I")  # magic, version, nSeq, seqLen, nFeat, nBands, recLen, reserved
+
+
+def _pad4(n):
+    return (n + 3) & ~3
+
+
+class PnfFile:
+    """A memory-mapped .pnf: `records` is [nSeq, seqLen, recLen] float32 (read-only).
+
+    Slicing helpers split a record into features / gains / strengths / vad.
+    """
+
+    def __init__(self, path):
+        self.path = str(path)
+        with open(self.path, "rb") as f:
+            head = f.read(HEADER.size)
+            if len(head) < HEADER.size:
+                raise ValueError(f"{path}: too short for a .pnf header")
+            magic, ver, n_seq, seq_len, n_feat, n_bands, rec_len, _ = HEADER.unpack(head)
+            if magic != MAGIC:
+                raise ValueError(f"{path}: bad magic {magic!r}")
+            if ver > VERSION:
+                raise ValueError(f"{path}: version {ver} is newer than {VERSION}")
+            if rec_len != n_feat + 2 * n_bands + 1:
+                raise ValueError(f"{path}: recLen {rec_len} != nFeat + 2*nBands + 1")
+            self.valid_bands = np.frombuffer(f.read(n_seq), np.uint8).copy()
+        self.n_seq, self.seq_len = n_seq, seq_len
+        self.n_feat, self.n_bands, self.rec_len = n_feat, n_bands, rec_len
+        offset = HEADER.size + _pad4(n_seq)
+        expect = offset + 4 * n_seq * seq_len * rec_len
+        with open(self.path, "rb") as f:
+            size = f.seek(0, 2)
+        if size != expect:
+            raise ValueError(f"{path}: size {size} != expected {expect}")
+        if n_seq * seq_len == 0:
+            self.records = np.zeros((n_seq, seq_len, rec_len), np.float32)
+        else:
+            self.records = np.memmap(self.path, np.float32, "r", offset=offset,
+                                     shape=(n_seq, seq_len, rec_len))
+
+    @property
+    def frames(self):
+        return self.n_seq * self.seq_len
+
+    def split(self, rec):
+        """Split records [..., recLen] into (features, gains, strengths, vad)."""
+        nf, nb = self.n_feat, self.n_bands
+        return (rec[..., :nf], rec[..., nf:nf + nb],
+                rec[..., nf + nb:nf + 2 * nb], rec[..., nf + 2 * nb])
+
+
+def pack_targets(gains, strengths, vad):
+    """Concatenate gains/strengths [.., nBands] and vad [..] into targets [.., 2*nBands+1]."""
+    return np.concatenate([np.asarray(gains, np.float32), np.asarray(strengths, np.float32),
+                           np.asarray(vad, np.float32)[..., None]], axis=-1)
+
+
+def write_pnf(path, features, targets, valid_bands=None):
+    """Write a .pnf file.
+
+    features [nSeq, seqLen, nFeat]; targets [nSeq, seqLen, 2*nBands+1] holding
+    gains, strengths and vad in record order (see `pack_targets`); valid_bands
+    [nSeq] (default: all bands valid). Rows must already be aligned (row t
+    holds the targets of frame t - lookahead).
+    """
+    features = np.asarray(features, np.float32)
+    targets = np.asarray(targets, np.float32)
+    if features.ndim != 3 or targets.ndim != 3:
+        raise ValueError("features and targets must be [nSeq, seqLen, n]")
+    n_seq, seq_len, n_feat = features.shape
+    if targets.shape[:2] != (n_seq, seq_len) or targets.shape[2] % 2 != 1:
+        raise ValueError("targets must be [nSeq, seqLen, 2*nBands+1]")
+    n_bands = targets.shape[2] // 2
+    if valid_bands is None:
+        valid_bands = np.full(n_seq, n_bands)
+    valid_bands = np.asarray(valid_bands)
+    if valid_bands.shape != (n_seq,) or valid_bands.min(initial=0) < 0 \
+            or valid_bands.max(initial=0) > n_bands:
+        raise ValueError("valid_bands must be [nSeq] in 0..nBands")
+    rec_len = n_feat + 2 * n_bands + 1
+    rec = np.concatenate([features, targets], axis=-1)
+    with open(path, "wb") as f:
+        f.write(HEADER.pack(MAGIC, VERSION, n_seq, seq_len, n_feat, n_bands, rec_len, 0))
+        vb = np.zeros(_pad4(n_seq), np.uint8)
+        vb[:n_seq] = valid_bands
+        f.write(vb.tobytes())
+        f.write(np.ascontiguousarray(rec, "<f4").tobytes())

@@ -1,0 +1,290 @@
+"""Smoke tests of the training pipeline: formats, model, loss, train/resume, export.
+
+Run from the worktree root: python3 -m unittest discover -s training/tests -t .
+"""
+import csv
+import json
+import os
+import struct
+import tempfile
+import unittest
+import zlib
+
+import numpy as np
+import torch
+
+from training import export as export_cli
+from training import infer as infer_cli
+from training import train as train_cli
+from training.percepnet.data import CropSampler, eval_batches
+from training.percepnet.loss import percepnet_loss
+from training.percepnet.model import PercepNet, make_config
+from training.percepnet.pnf import PnfFile, pack_targets, write_pnf
+from training.percepnet.pnm import conv_to_matrix, dequantized_model, export_model, read_pnm
+
+torch.set_num_threads(1)
+TINY = {"dense": 16, "conv1": {"k": 5, "out": 16}, "conv2": {"k": 3, "out": 24},
+        "gru": 16, "gruLayers": 2, "gruR": 8, "vad": True}
+
+
+def synthetic(n_seq, seq_len, seed=0, lookahead=2):
+    """Features with targets that are a learnable function of features `lookahead` frames back."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 1, (n_seq, seq_len, 70)).astype(np.float32)
+    past = np.roll(x, lookahead, axis=1)
+    g = 1 / (1 + np.exp(-2 * past[..., :34]))
+    r = 1 / (1 + np.exp(-2 * past[..., 34:68]))
+    v = (past[..., 68] > 0).astype(np.float32)
+    g[:, :lookahead], r[:, :lookahead], v[:, :lookahead] = 1, 0, 0
+    return x, pack_targets(g, r, v)
+
+
+class TmpDir(unittest.TestCase):
+    def setUp(self):
+        self._tmp = tempfile.TemporaryDirectory()
+        self.dir = self._tmp.name
+
+    def tearDown(self):
+        self._tmp.cleanup()
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+
+class PnfTest(TmpDir):
+    def test_roundtrip_and_masks(self):
+        x, t = synthetic(3, 50)
+        write_pnf(self.path("a.pnf"), x, t, [34, 20, 0])
+        f = PnfFile(self.path("a.pnf"))
+        self.assertEqual((f.n_seq, f.seq_len, f.rec_len), (3, 50, 139))
+        self.assertEqual(os.path.getsize(f.path), 32 + 4 + 3 * 50 * 139 * 4)
+        feats, g, r, v = f.split(np.asarray(f.records))
+        np.testing.assert_array_equal(feats, x)
+        np.testing.assert_array_equal(g, t[..., :34])
+        np.testing.assert_array_equal(v, t[..., 68])
+        self.assertEqual(list(f.valid_bands), [34, 20, 0])
+        b = next(eval_batches(f, batch=8))
+        self.assertFalse(b["time_mask"][:, :2].any())
+        self.assertTrue(b["time_mask"][:, 2:].all())
+        self.assertEqual(b["band_mask"].sum(1).tolist(), [34, 20, 0])
+        s = CropSampler([f], batch=4, crop=(10, 20), rng=np.random.default_rng(0)).sample()
+        self.assertEqual(s["x"].shape[0], 4)
+        self.assertTrue(10 <= s["x"].shape[1] <= 20)
+
+    def test_rejects_truncated(self):
+        x, t = synthetic(1, 10)
+        write_pnf(self.path("a.pnf"), x, t)
+        with open(self.path("a.pnf"), "r+b") as fh:
+            fh.truncate(os.path.getsize(self.path("a.pnf")) - 4)
+        with self.assertRaises(ValueError):
+            PnfFile(self.path("a.pnf"))
+
+
+class ModelTest(unittest.TestCase):
+    def test_streaming_equals_sequence(self):
+        torch.manual_seed(0)
+        m = PercepNet(TINY).eval()
+        x = torch.randn(2, 30, 70)
+        with torch.no_grad():
+            g, r, v = m(x)
+            st = m.initial_state(2)
+            for t in range(30):
+                (gs, rs, vs), st = m.step(x[:, t], st)
+                torch.testing.assert_close(gs, g[:, t], atol=1e-5, rtol=1e-5)
+                torch.testing.assert_close(rs, r[:, t], atol=1e-5, rtol=1e-5)
+                torch.testing.assert_close(vs, v[:, t], atol=1e-5, rtol=1e-5)
+
+    def test_causal(self):
+        torch.manual_seed(0)
+        m = PercepNet(TINY).eval()
+        x = torch.randn(1, 20, 70)
+        y = x.clone()
+        y[:, 12:] += 5
+        with torch.no_grad():
+            a, b = m(x)[0], m(y)[0]
+        torch.testing.assert_close(a[:, :12], b[:, :12])
+        self.assertGreater(float((a[:, 12] - b[:, 12]).abs().max()), 1e-4)
+
+    def test_config_layers(self):
+        m = PercepNet(dict(TINY, gruLayers=3, vad=False))
+        names = [n for n, _ in m.layers()]
+        self.assertEqual(names, ["fc_in", "conv1", "conv2", "gru1", "gru2", "gru3", "gru_g",
+                                 "fc_g", "gru_r", "fc_r"])
+        self.assertEqual(m.fc_g.in_features, 24 + 4 * 16)
+        self.assertEqual(m.gru_r.input_size, 24 + 16)
+        with self.assertRaises(ValueError):
+            make_config({"grue": 3})
+
+
+class LossTest(unittest.TestCase):
+    def test_finite_at_extremes(self):
+        tgt = torch.tensor([0.0, 1.0, 0.0, 1.0])
+        z = torch.tensor([-200.0, 200.0, 200.0, -200.0], requires_grad=True)
+        zr = torch.tensor([200.0, -200.0, 0.0, 30.0], requires_grad=True)
+        zv = torch.tensor([[-200.0, 200.0]], requires_grad=True)
+        batch = {"g": tgt.view(1, 1, 4).expand(1, 2, 4), "r": tgt.flip(0).view(1, 1, 4).expand(1, 2, 4),
+                 "v": torch.tensor([[0.0, 1.0]]), "time_mask": torch.ones(1, 2, dtype=torch.bool),
+                 "band_mask": torch.ones(1, 4, dtype=torch.bool)}
+        loss, parts = percepnet_loss(z.view(1, 1, 4).expand(1, 2, 4), zr.view(1, 1, 4).expand(1, 2, 4),
+                                     zv, batch)
+        loss.backward()
+        self.assertTrue(torch.isfinite(loss))
+        for p in (z, zr, zv):
+            self.assertTrue(torch.isfinite(p.grad).all())
+        # Half the gain cells are maximally wrong: (1^2 + 10 * 1^4) / 2.
+        self.assertAlmostEqual(float(parts["gain"]), 5.5, places=4)
+
+    def test_masks(self):
+        torch.manual_seed(0)
+        zg, zr, zv = torch.randn(2, 5, 34), torch.randn(2, 5, 34), torch.randn(2, 5)
+        b = {"g": torch.rand(2, 5, 34), "r": torch.rand(2, 5, 34), "v": torch.ones(2, 5),
+             "time_mask": torch.arange(5).expand(2, 5) >= 2,
+             "band_mask": torch.arange(34).expand(2, 34) < torch.tensor([[34], [10]])}
+        base = float(percepnet_loss(zg, zr, zv, b)[0])
+        b2 = dict(b, g=b["g"].clone(), r=b["r"].clone())
+        b2["g"][1, :, 10:] = 0.5
+        b2["r"][:, :2] = 0.9
+        self.assertAlmostEqual(float(percepnet_loss(zg, zr, zv, b2)[0]), base, places=6)
+        b2["g"][0, 3, 5] = 1 - b["g"][0, 3, 5]
+        self.assertNotAlmostEqual(float(percepnet_loss(zg, zr, zv, b2)[0]), base, places=4)
+
+
+class TrainExportTest(TmpDir):
+    def test_loss_decreases(self):
+        torch.manual_seed(0)
+        x, t = synthetic(4, 60)
+        write_pnf(self.path("a.pnf"), x, t)
+        s = CropSampler([self.path("a.pnf")], batch=4, crop=(40, 60), rng=np.random.default_rng(0))
+        m = PercepNet(TINY)
+        opt = torch.optim.AdamW(m.parameters(), lr=1e-2)
+        fixed = next(eval_batches(PnfFile(self.path("a.pnf")), batch=4))
+        first = float(percepnet_loss(*m(fixed["x"], logits=True), fixed)[0])
+        for _ in range(40):
+            b = s.sample()
+            loss, _ = percepnet_loss(*m(b["x"], logits=True), b)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        last = float(percepnet_loss(*m(fixed["x"], logits=True), fixed)[0])
+        self.assertLess(last, 0.8 * first)
+
+    def _train(self, out, epochs):
+        return train_cli.main([
+            "--train", self.path("a.pnf"), "--val", self.path("v.pnf"), "--out", out,
+            "--config", json.dumps(TINY), "--epochs", str(epochs), "--batch", "4",
+            "--crop", "30", "50", "--steps-per-epoch", "5", "--threads", "1",
+            "--print-every", "1000"])
+
+    def test_train_resume_export(self):
+        x, t = synthetic(4, 60, seed=1)
+        write_pnf(self.path("a.pnf"), x, t)
+        x, t = synthetic(2, 60, seed=2)
+        write_pnf(self.path("v.pnf"), x, t, [34, 16])
+        straight, split = self.path("straight"), self.path("split")
+        self._train(straight, 2)
+        self._train(split, 1)
+        self._train(split, 2)  # resumes from last.pt
+        with open(os.path.join(split, "log.csv")) as f:
+            rows = list(csv.DictReader(f))
+        self.assertEqual([r["epoch"] for r in rows], ["1", "2"])
+        self.assertTrue(all(np.isfinite(float(r["val_loss"])) for r in rows))
+        a = torch.load(os.path.join(straight, "last.pt"), weights_only=False)
+        b = torch.load(os.path.join(split, "last.pt"), weights_only=False)
+        self.assertEqual(b["epoch"], 2)
+        for k in a["model"]:
+            torch.testing.assert_close(a["model"][k], b["model"][k], msg=k)
+
+        pnm, ref = self.path("m.pnm"), self.path("ref.npz")
+        export_cli.main([os.path.join(split, "best.pt"), "-o", pnm, "--float-ref", ref,
+                         "--ref-frames", "40"])
+        self._check_pnm(pnm)
+        r = np.load(ref)
+        self.assertEqual(r["gains"].shape, (40, 34))
+        self.assertLess(np.abs(r["gains"] - r["q_gains"]).max(), 0.05)
+        self.assertGreater(np.abs(r["gains"] - r["q_gains"]).max(), 0)
+
+        raw = self.path("out.f32")
+        infer_cli.main([pnm, self.path("v.pnf"), "-o", raw, "--threads", "1"])
+        self.assertEqual(os.path.getsize(raw), 2 * 60 * 69 * 4)
+        infer_cli.main([pnm, self.path("v.pnf"), "-o", self.path("s.npz"), "--stream", "--threads", "1"])
+        out = np.fromfile(raw, "<f4").reshape(2, 60, 69)
+        np.testing.assert_allclose(np.load(self.path("s.npz"))["gains"], out[..., :34], atol=1e-5)
+
+    def test_train_glob_picks_up_new_files(self):
+        data = self.path("data")
+        os.makedirs(data)
+        x, t = synthetic(2, 60, seed=1)
+        write_pnf(os.path.join(data, "a.pnf"), x, t)
+        with open(os.path.join(data, "partial.pnf"), "wb") as fh:
+            fh.write(b"PNF1")  # a file the builder is still writing
+        args = ["--train-glob", data, "--out", self.path("run"), "--config", json.dumps(TINY),
+                "--batch", "2", "--crop", "30", "50", "--steps-per-epoch", "2",
+                "--threads", "1", "--print-every", "1000"]
+        train_cli.main(args + ["--epochs", "1"])
+        write_pnf(os.path.join(data, "b.pnf"), x, t)
+        train_cli.main(args + ["--epochs", "2"])
+        with open(os.path.join(self.path("run"), "log.csv")) as f:
+            rows = list(csv.DictReader(f))
+        self.assertEqual([(r["files"], r["data_frames"]) for r in rows], [("1", "120"), ("2", "240")])
+
+    def _check_pnm(self, pnm):
+        with open(pnm, "rb") as fh:
+            buf = fh.read()
+        magic, ver, jlen, dlen = struct.unpack_from("<4s3I", buf)
+        self.assertEqual((magic, ver), (b"PNM1", 1))
+        data_at = (16 + jlen + 15) // 16 * 16
+        self.assertEqual(len(buf), data_at + dlen + 4)
+        self.assertEqual(zlib.crc32(buf[:-4]), struct.unpack_from("<I", buf, len(buf) - 4)[0])
+        cfg, meta, tens = read_pnm(pnm)
+        self.assertEqual(cfg, make_config(TINY))
+        self.assertEqual(tens["conv1.w"].shape, (16, 5 * 16))
+        self.assertEqual(tens["conv2.w"].dtype, np.int8)
+        self.assertEqual(tens["gru2.w_ih"].shape, (48, 16))
+        self.assertEqual(tens["gru_r.w_ih"].shape, (24, 24 + 16))
+        self.assertEqual(tens["fc_g.w"].shape, (34, 24 + 3 * 16))
+        self.assertEqual(tens["fc_vad.w_scale"].shape, (1,))
+        self.assertEqual(np.abs(tens["fc_in.w"]).max(axis=1).tolist(), [127] * 16)
+        bad = bytearray(buf)
+        bad[data_at + 3] ^= 1
+        with open(pnm + ".bad", "wb") as fh:
+            fh.write(bytes(bad))
+        with self.assertRaises(ValueError):
+            read_pnm(pnm + ".bad")
+
+    def test_conv_matrix_layout(self):
+        torch.manual_seed(0)
+        m = PercepNet(TINY).eval()
+        w = m.conv1.conv.weight.detach().numpy()
+        mat = conv_to_matrix(w)
+        hist = np.random.default_rng(0).normal(size=(5, 16)).astype(np.float32)  # oldest first
+        expect = m.conv1(torch.from_numpy(hist)[None])[0, -1].detach().numpy()
+        got = mat @ hist.reshape(-1) + m.conv1.conv.bias.detach().numpy()
+        np.testing.assert_allclose(got, expect, atol=1e-5)
+        self.assertEqual(mat[3, 2 * 16 + 7], w[3, 7, 2])
+
+    def test_dequantized_close(self):
+        torch.manual_seed(0)
+        m = PercepNet(TINY).eval()
+        export_model(m, os.path.join(self.dir, "t.pnm"))
+        q, _ = dequantized_model(os.path.join(self.dir, "t.pnm"))
+        for (n, a), (_, b) in zip(m.named_parameters(), q.named_parameters()):
+            err = float((a - b).abs().max())
+            self.assertLessEqual(err, float(a.abs().max()) / 254 + 1e-7, n)
+
+    def test_normalization_folded_on_export(self):
+        torch.manual_seed(0)
+        m = PercepNet(TINY).eval()
+        rng = np.random.default_rng(1)
+        mean, std = rng.normal(2, 1, 70), rng.uniform(0.2, 2, 70)
+        m.set_normalization(mean, std)
+        x = torch.from_numpy((mean + std * rng.normal(size=(1, 50, 70))).astype(np.float32))
+        export_model(m, os.path.join(self.dir, "n.pnm"))
+        q, _ = dequantized_model(os.path.join(self.dir, "n.pnm"))
+        self.assertEqual(float(q.feat_mean.abs().max()), 0.0)
+        with torch.no_grad():
+            a, b = m(x)[0], q(x)[0]
+        self.assertLess(float((a - b).abs().max()), 0.02)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,208 @@
+"""Train PercepNet on .pnf feature dumps.
+
+    python3 -m training.train --train A.pnf [B.pnf ...] [--train-glob DIR_OR_GLOB]
+        --val V.pnf --out training/runs/NAME --config '{"gru": 128}'
+        --epochs 30 --batch 32 --lr 1e-3 --threads 2
+
+Re-running the same command resumes from OUT/last.pt. See training/README.md.
+"""
+import argparse
+import csv
+import json
+import math
+import os
+import random
+import sys
+import time
+
+import numpy as np
+import torch
+
+from .percepnet.data import CropSampler, eval_batches, expand_paths, feature_stats
+from .percepnet.loss import percepnet_loss
+from .percepnet.model import PercepNet, count_macs, make_config
+from .percepnet.pnf import PnfFile
+
+LOG_FIELDS = ["epoch", "train_loss", "val_loss", "seconds", "lr", "steps", "frames",
+              "val_gain", "val_strength", "val_vad", "files", "data_frames"]
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--train", nargs="*", default=[], help=".pnf training files")
+    p.add_argument("--train-glob", action="append", default=[],
+                   help="directory or glob of .pnf files, re-read every epoch (repeatable)")
+    p.add_argument("--val", help=".pnf validation file (default: rank by train loss)")
+    p.add_argument("--out", required=True, help="run directory (checkpoints, log.csv)")
+    p.add_argument("--config", default="{}", help="network config overrides as JSON")
+    p.add_argument("--width", type=int, help="set conv1.out = conv2.out = gru at once")
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--crop", type=int, nargs=2, default=[400, 1000], metavar=("MIN", "MAX"))
+    p.add_argument("--steps-per-epoch", type=int, default=0,
+                   help="batches per epoch (default: enough crops to cover the data once)")
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--lr-decay", type=float, default=1e-3,
+                   help="lr = lr0 / (1 + decay * step)")
+    p.add_argument("--weight-decay", type=float, default=1e-2)
+    p.add_argument("--clip", type=float, default=1.0, help="gradient-norm clipping")
+    p.add_argument("--vad-weight", type=float, default=0.05)
+    p.add_argument("--patience", type=int, default=6, help="epochs without val improvement")
+    p.add_argument("--val-frames", type=int, default=100000, help="cap on validation frames")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--print-every", type=float, default=30.0, help="seconds between progress lines")
+    return p.parse_args(argv)
+
+
+def save_atomic(obj, path):
+    tmp = path + ".tmp"
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def rng_state(np_rng):
+    return {"torch": torch.get_rng_state(), "numpy": np_rng.bit_generator.state,
+            "python": random.getstate()}
+
+
+def set_rng_state(state, np_rng):
+    torch.set_rng_state(state["torch"])
+    np_rng.bit_generator.state = state["numpy"]
+    random.setstate(state["python"])
+
+
+def open_training_files(paths):
+    """Open every readable .pnf; a file still being written by the dataset
+    builder fails the size check and is skipped until a later epoch."""
+    files = []
+    for p in paths:
+        try:
+            files.append(PnfFile(p))
+        except (ValueError, OSError) as e:
+            print(f"skipping {p}: {e}", file=sys.stderr)
+    return files
+
+
+def evaluate(model, batches, weights):
+    """Mean loss (and parts) over batches, weighted by valid frames."""
+    model.eval()
+    sums, n = {}, 0.0
+    with torch.no_grad():
+        for b in batches:
+            _, parts = percepnet_loss(*model(b["x"], logits=True), b, weights)
+            w = float(b["time_mask"].sum())
+            for k, v in parts.items():
+                sums[k] = sums.get(k, 0.0) + float(v) * w
+            n += w
+    model.train()
+    return {k: v / max(n, 1.0) for k, v in sums.items()}
+
+
+def train(args):
+    torch.set_num_threads(args.threads)
+    os.makedirs(args.out, exist_ok=True)
+    last_path, best_path = os.path.join(args.out, "last.pt"), os.path.join(args.out, "best.pt")
+    log_path = os.path.join(args.out, "log.csv")
+    np_rng = np.random.default_rng(args.seed)
+    torch.manual_seed(args.seed)
+    random.seed(args.seed)
+
+    state = torch.load(last_path, weights_only=False) if os.path.exists(last_path) else None
+    if state is not None:
+        config = state["config"]
+        asked = make_config(json.loads(args.config), args.width)
+        if asked != config and (args.config != "{}" or args.width):
+            print(f"warning: resuming with the checkpoint's config, not {asked}", file=sys.stderr)
+    else:
+        config = make_config(json.loads(args.config), args.width)
+    model = PercepNet(config)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    epoch, step, best, bad = 0, 0, math.inf, 0
+    if state is not None:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        epoch, step, best, bad = state["epoch"], state["step"], state["best"], state["bad_epochs"]
+        set_rng_state(state["rng"], np_rng)
+        print(f"resumed from {last_path}: epoch {epoch}, step {step}, best {best:.5f}")
+    n_params = sum(p.numel() for p in model.parameters())
+    print(f"config {json.dumps(config)}\n{n_params} weights, {count_macs(config)} MACs/frame")
+
+    weights = {"vad": args.vad_weight}
+    val = PnfFile(args.val) if args.val else None
+    if not os.path.exists(log_path):
+        with open(log_path, "w", newline="") as f:
+            csv.writer(f).writerow(LOG_FIELDS)
+
+    norm_set = False
+    while epoch < args.epochs:
+        if bad >= args.patience:
+            print(f"early stop: no improvement for {bad} epochs")
+            break
+        files = open_training_files(expand_paths(args.train, args.train_glob))
+        if not files:
+            raise SystemExit("no readable training files")
+        if state is None and epoch == 0 and not norm_set:
+            # Stats from a fixed seed so a resumed run need not recompute them.
+            model.set_normalization(*feature_stats(files, rng=np.random.default_rng(args.seed)))
+            norm_set = True
+        sampler = CropSampler(files, args.batch, tuple(args.crop), config["lookahead"], np_rng)
+        n_steps = args.steps_per_epoch or sampler.batches_per_epoch()
+        print(f"epoch {epoch + 1}/{args.epochs}: {len(files)} files, {sampler.frames} frames, "
+              f"{n_steps} steps")
+        t0 = last_print = time.time()
+        tot, frames = 0.0, 0
+        model.train()
+        for i in range(n_steps):
+            b = sampler.sample()
+            lr = args.lr / (1.0 + args.lr_decay * step)
+            for g in opt.param_groups:
+                g["lr"] = lr
+            loss, _ = percepnet_loss(*model(b["x"], logits=True), b, weights)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"non-finite loss at step {step}")
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
+            opt.step()
+            step += 1
+            tot += loss.item()
+            frames += b["x"].shape[0] * b["x"].shape[1]
+            now = time.time()
+            if now - last_print >= args.print_every or i == n_steps - 1:
+                last_print = now
+                print(f"  step {i + 1}/{n_steps} loss {tot / (i + 1):.5f} lr {lr:.2e} "
+                      f"{frames / (now - t0):.0f} frames/s", flush=True)
+        train_loss = tot / n_steps
+        vparts = evaluate(model, eval_batches(val, args.batch, args.val_frames, config["lookahead"]),
+                          weights) if val else {}
+        val_loss = vparts.get("total", train_loss)
+        epoch += 1
+        secs = time.time() - t0
+        improved = val_loss < best
+        if improved:
+            best, bad = val_loss, 0
+            save_atomic({"model": model.state_dict(), "config": config, "epoch": epoch,
+                         "val_loss": val_loss, "args": vars(args)}, best_path)
+        else:
+            bad += 1
+        save_atomic({"model": model.state_dict(), "optimizer": opt.state_dict(), "config": config,
+                     "epoch": epoch, "step": step, "best": best, "bad_epochs": bad,
+                     "rng": rng_state(np_rng), "args": vars(args)}, last_path)
+        with open(log_path, "a", newline="") as f:
+            csv.writer(f).writerow([epoch, f"{train_loss:.6f}", f"{val_loss:.6f}", f"{secs:.1f}",
+                                    f"{lr:.3e}", step, frames] +
+                                   [f"{vparts[k]:.6f}" if k in vparts else ""
+                                    for k in ("gain", "strength", "vad")] +
+                                   [len(files), sampler.frames])
+        print(f"epoch {epoch}: train {train_loss:.5f} val {val_loss:.5f} "
+              f"{'(best) ' if improved else ''}{secs:.0f} s", flush=True)
+    return best
+
+
+def main(argv=None):
+    train(parse_args(argv))
+
+
+if __name__ == "__main__":
+    main()
