@@ -131,6 +131,8 @@ async function main(): Promise<void> {
     noisy = noisy.subarray(0, n);
     const padded = new Float32Array(n + TAIL);
     padded.set(noisy);
+    const cleanPadded = new Float32Array(n + TAIL);
+    cleanPadded.set(ref);
     const snr = snrOf(file, snrMap);
     const reverb = /reverb/i.test(file);
     if (file === specFile) specSignals.push({ name: "clean", x: ref });
@@ -141,7 +143,7 @@ async function main(): Promise<void> {
     for (const sys of systems) {
       bar.update(fi, { file: basename(file), system: sys.name });
       const t0 = performance.now();
-      const y = await sys.run(padded);
+      const y = await sys.run(padded, cleanPadded);
       const rtf = (performance.now() - t0) / 1000 / ((n + TAIL) / FS);
       const delay = sys.delay ?? estimateDelay(ref, y, TAIL);
       const out = advance(y, delay).subarray(0, n);

@@ -1,5 +1,5 @@
 /** Registry of all systems the evaluation can run, created lazily by name. */
-import { createOurs } from "./ours.js";
+import { createOracle, createOurs } from "./ours.js";
 import { createRnnoise, RNNOISE_VARIANTS } from "./rnnoise.js";
 import { createWorklet, WORKLET_VARIANTS } from "./worklet.js";
 import type { Enhancer } from "./types.js";
@@ -13,6 +13,7 @@ export const noisyPassthrough: Enhancer = { name: "noisy", delay: 0, run: async 
 /** name -> factory, in table order. */
 export const ENHANCERS: ReadonlyMap<string, () => Promise<Enhancer>> = new Map<string, () => Promise<Enhancer>>([
   ["noisy", async () => noisyPassthrough],
+  ["oracle", () => createOracle()],
   ["ours", () => createOurs()],
   ...RNNOISE_VARIANTS.map((v) => [v.name, () => createRnnoise(v)] as [string, () => Promise<Enhancer>]),
   ...WORKLET_VARIANTS.map((v) => [v.name, () => createWorklet(v)] as [string, () => Promise<Enhancer>]),

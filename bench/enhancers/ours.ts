@@ -1,48 +1,47 @@
 /**
- * Adapter for the project's own PercepNet denoiser (host/denoiser.ts). It is
- * loaded dynamically so the evaluation still runs - without "ours" - in a
- * checkout where the denoiser is not built yet.
+ * Adapters for the project's own PercepNet: the trained network ("ours"), and
+ * the oracle ("oracle": ideal gains and strengths from the clean reference,
+ * the upper bound the network is trained towards).
  */
+import { Denoiser, resolveModel, type ModelSource } from "../../host/denoiser.js";
+import { enhanceOracle } from "../../host/offline.js";
 import { EnhancerUnavailable, type Enhancer } from "./types.js";
 
-interface DenoiserLike {
-  process(input: Float32Array): Float32Array;
-  flush(): Float32Array;
-  readonly delay: number;
-}
-interface DenoiserModule {
-  Denoiser: { create(opts?: { model?: string | Uint8Array; oracle?: boolean }): Promise<DenoiserLike> };
-}
-
 /** Options passed through to Denoiser.create. */
-export interface OursOptions { model?: string | Uint8Array; name?: string }
+export interface OursOptions { model?: ModelSource; name?: string }
 
 /** Create the PercepNet enhancer, or throw EnhancerUnavailable with the reason. */
 export async function createOurs(opts: OursOptions = {}): Promise<Enhancer> {
-  let mod: DenoiserModule;
-  const path = "../../host/denoiser.js";
+  let model;
   try {
-    mod = (await import(path)) as DenoiserModule;
+    model = await resolveModel(opts.model);
   } catch (e) {
-    throw new EnhancerUnavailable(`ours: cannot load host/denoiser.js (not built or not merged yet): ${(e as Error).message}`);
+    throw new EnhancerUnavailable(`ours: no model: ${(e as Error).message}`);
   }
-  let probe: DenoiserLike;
-  try {
-    probe = await mod.Denoiser.create(opts.model ? { model: opts.model } : undefined);
-  } catch (e) {
-    throw new EnhancerUnavailable(`ours: Denoiser.create failed: ${(e as Error).message}`);
-  }
+  const probe = await Denoiser.create({ model });
   return {
     name: opts.name ?? "ours",
     delay: probe.delay,
     async run(x: Float32Array): Promise<Float32Array> {
       // A fresh instance per file: no state carries over between files.
-      const d = await mod.Denoiser.create(opts.model ? { model: opts.model } : undefined);
+      const d = await Denoiser.create({ model });
       const y = new Float32Array(x.length);
       // Feed in 10 ms chunks like a real-time caller; the API accepts any length.
       const chunk = 480;
-      for (let s = 0; s < x.length; s += chunk) y.set(d.process(x.subarray(s, Math.min(x.length, s + chunk))), s);
+      for (let s = 0; s < x.length; s += chunk) d.process(x.subarray(s, Math.min(x.length, s + chunk)), y.subarray(s));
       return y;
+    },
+  };
+}
+
+/** The oracle: needs the clean reference; output is time-aligned (delay 0). */
+export async function createOracle(): Promise<Enhancer> {
+  return {
+    name: "oracle",
+    delay: 0,
+    async run(x: Float32Array, clean?: Float32Array): Promise<Float32Array> {
+      if (!clean) throw new Error("oracle: the evaluator must pass the clean reference");
+      return enhanceOracle(clean, x);
     },
   };
 }

@@ -10,9 +10,10 @@ export interface Enhancer {
   /**
    * Enhance a whole 48 kHz mono signal. The result has the same length as the
    * input and may be delayed by up to 0.2 s (the evaluator feeds trailing
-   * zeros so the delayed tail is not lost).
+   * zeros so the delayed tail is not lost). `clean`, the time-aligned clean
+   * reference, is used only by the oracle (an upper bound, not a system).
    */
-  run(x48k: Float32Array): Promise<Float32Array>;
+  run(x48k: Float32Array, clean?: Float32Array): Promise<Float32Array>;
   /** Free native/wasm resources, if any. */
   dispose?(): void;
 }
