@@ -93,6 +93,10 @@ function checkOptions(o: DenoiserOptions): void {
   }
 }
 
+function minGainFor(limitDb: number | undefined): number {
+  return limitDb === undefined || limitDb === Infinity ? 0 : Math.pow(10, -limitDb / 20);
+}
+
 export class Denoiser {
   /** Total delay of process() output vs its input, in samples: algorithmic delay + one frame of buffering. */
   readonly delay = ALGORITHMIC_DELAY + FRAME_SIZE;
@@ -147,7 +151,7 @@ export class Denoiser {
     this.opts = {
       comb: opts.comb ?? true,
       postfilter: opts.postfilter ?? true,
-      minGain: a === undefined || a === Infinity ? 0 : Math.pow(10, -a / 20),
+      minGain: minGainFor(a),
     };
     this.applyOptions();
   }
@@ -221,6 +225,21 @@ export class Denoiser {
       want -= run;
     }
     return o;
+  }
+
+  /** Voice-activity probability of the most recent frame (0 without a model); allocation-free. */
+  get vad(): number { return this.fns.frameVad(); }
+
+  /**
+   * Change comb / postfilter / attenuation limit while running (e.g. from a
+   * UI); takes effect at the next 10 ms frame, keeps all audio state.
+   */
+  setOptions(opts: Pick<DenoiserOptions, "comb" | "postfilter" | "attenuationLimitDb">): void {
+    checkOptions(opts);
+    if (opts.comb !== undefined) this.opts.comb = opts.comb;
+    if (opts.postfilter !== undefined) this.opts.postfilter = opts.postfilter;
+    if ("attenuationLimitDb" in opts) this.opts.minGain = minGainFor(opts.attenuationLimitDb);
+    this.applyOptions();
   }
 
   /** Called after every 10 ms frame (e.g. to read frameInfo or features). */

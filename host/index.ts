@@ -7,3 +7,8 @@ export type { ParsedModel, ModelConfig } from "./model-file.js";
 export { denoiseBuffer, enhanceOracle, dumpFeatures } from "./offline.js";
 export { compileWasm, defaultWasmModule } from "./wasm.js";
 export type { WasmSource } from "./wasm.js";
+export { MultiChannelDenoiser, createStream, denoiseChannels, SUPPORTED_SAMPLE_RATES, MAX_CHANNELS } from "./stream.js";
+export type { StreamOptions, SupportedSampleRate, ChannelFrameCallback } from "./stream.js";
+export { resample, StreamResampler } from "./resample.js";
+export type { ResampleOptions } from "./resample.js";
+export { decodeWav, encodeWav } from "./wav.js";
