@@ -8,7 +8,10 @@ import { parseModelFile, type ParsedModel } from "./model-file.js";
 import { loadModelIntoWasm } from "./model.js";
 
 /** Where the shipped default model lives, relative to this file once compiled (dist/host/). */
-export const DEFAULT_MODEL_URL = new URL("../../weights/default.pnm", import.meta.url);
+export const DEFAULT_MODEL_URL: URL | undefined = (() => {
+  // Bundled into a Worker or worklet there may be no meaningful module URL: no default model then.
+  try { return new URL("../../weights/default.pnm", import.meta.url); } catch { return undefined; }
+})();
 
 /** A model as accepted by the API: parsed, bytes, a path/URL, or null for none. */
 export type ModelSource = ParsedModel | Uint8Array | ArrayBuffer | string | URL | null;
@@ -33,6 +36,7 @@ async function readModelBytes(src: string | URL): Promise<Uint8Array> {
 export async function resolveModel(src: ModelSource | undefined): Promise<ParsedModel | null> {
   if (src === null) return null;
   if (src === undefined) {
+    if (!DEFAULT_MODEL_URL) throw new Error("percepnet: no default model in this runtime; pass `model` (the .pnm bytes)");
     defaultModel ??= readModelBytes(DEFAULT_MODEL_URL).then(parseModelFile);
     return defaultModel;
   }

@@ -11,4 +11,5 @@ export { MultiChannelDenoiser, createStream, denoiseChannels, SUPPORTED_SAMPLE_R
 export type { StreamOptions, SupportedSampleRate, ChannelFrameCallback } from "./stream.js";
 export { resample, StreamResampler } from "./resample.js";
 export type { ResampleOptions } from "./resample.js";
-export { decodeWav, encodeWav } from "./wav.js";
+export { decodeWav, encodeWav, outputFormatFor, WavError } from "./wav.js";
+export type { WavInfo, WavAudio, SampleFormat, WritableFormat } from "./wav.js";
