@@ -144,9 +144,10 @@ export class Denoiser {
     this.ex = instantiateSync(module);
     this.fns = this.ex as unknown as Record<string, (...a: number[]) => number>;
     const m = opts.model;
-    if (typeof m === "string" || m instanceof URL) throw new TypeError("percepnet: new Denoiser() needs a parsed model or its bytes; use Denoiser.create() to load from a path or URL");
+    // `URL` is absent in an AudioWorkletGlobalScope, hence the typeof guard.
+    if (typeof m === "string" || (typeof URL === "function" && m instanceof URL)) throw new TypeError("percepnet: new Denoiser() needs a parsed model or its bytes; use Denoiser.create() to load from a path or URL");
     if (m !== null && m !== undefined && opts.mode !== "unity" && opts.mode !== "oracle") {
-      loadModelIntoWasm(this.ex, m instanceof Uint8Array || m instanceof ArrayBuffer ? parseModelFile(m) : m);
+      loadModelIntoWasm(this.ex, m instanceof Uint8Array || m instanceof ArrayBuffer ? parseModelFile(m) : (m as ParsedModel));
       this.modelLoaded = true;
     }
     if (opts.mode === "network" && !this.modelLoaded) throw new Error("percepnet: mode \"network\" needs a model");
