@@ -109,3 +109,36 @@ test("worklet in headless Chromium matches the Node Denoiser (after the worklet'
       rmSync(profile, { recursive: true, force: true });
     }
   });
+
+test("examples/browser demo page loads in Chromium and builds its PercepNetNode", { skip: browserMissing(), timeout: 60_000 }, async () => {
+  const { chromium } = await import("playwright-core");
+  const types: Record<string, string> = { html: "text/html", js: "text/javascript", wasm: "application/wasm" };
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? "/", "http://x").pathname;
+    // Only what the demo needs, from the repository root.
+    if (!/^\/(examples\/browser|dist\/bundle|weights)\/[\w.-]*$/.test(path)) { res.writeHead(404).end(); return; }
+    const file = `${ROOT}${path.slice(1)}${path.endsWith("/") ? "index.html" : ""}`;
+    if (!existsSync(file)) { res.writeHead(404).end(); return; }
+    res.writeHead(200, { "content-type": types[file.split(".").pop()!] ?? "application/octet-stream" }).end(readFileSync(file));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as AddressInfo).port;
+  const profile = mkdtempSync(join(tmpdir(), "percepnet-chromium-"));
+  const browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM, headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  try {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`http://127.0.0.1:${port}/examples/browser/`);
+    await page.waitForFunction(() => (window as any).percepnetReady === true || /error/.test(document.getElementById("status")!.textContent!), undefined, { timeout: 20_000 });
+    assert.match(await page.textContent("#status") ?? "", /^ready: .*delay 39\.3 ms/);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    server.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+});
