@@ -86,6 +86,14 @@ test("48 kHz stream delay is the Denoiser's (1920) and the impulse response peak
   for (let i = 1; i < y.length; i++) if (Math.abs(y[i]) > Math.abs(y[peak])) peak = i;
   assert.equal(peak - 3000, 1920);
   assert.ok(Math.abs(y[peak] - 1) < 1e-3, `peak ${y[peak]}`);
+  // The signal path alone (wasm processFrame, frame in -> frame out, no host FIFO): 1440 samples.
+  const ex = (await new Denoiser(module, { mode: "unity" })).wasm as any;
+  const inV = new Float32Array(ex.memory.buffer, ex.inputPtr(), 480), outV = new Float32Array(ex.memory.buffer, ex.outputPtr(), 480);
+  const z = new Float32Array(x.length);
+  for (let t = 0; t + 480 <= x.length; t += 480) { inV.set(x.subarray(t, t + 480)); ex.processFrame(); z.set(outV, t); }
+  let p2 = 0;
+  for (let i = 1; i < z.length; i++) if (Math.abs(z[i]) > Math.abs(z[p2])) p2 = i;
+  assert.equal(p2 - 3000, ALGORITHMIC_DELAY);
 });
 
 test("multi-channel: each channel equals a mono Denoiser on that channel (with a model)", async () => {
