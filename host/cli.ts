@@ -17,6 +17,8 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import { Denoiser, type DenoiserOptions } from "./denoiser.js";
+import { resample } from "./resample.js";
+import { SUPPORTED_SAMPLE_RATES } from "./stream.js";
 import { decodeWav, encodeWav, outputFormatFor, WavError } from "./wav.js";
 
 export const EXIT_OK = 0;
@@ -83,8 +85,9 @@ Options:
   -V, --version      show the version
 
 Input: WAV (PCM 8/16/24/32-bit, float 32/64-bit, A-law, mu-law; plain or
-EXTENSIBLE header), 48 kHz for now. 8-bit, A-law and mu-law inputs are written
-as 16-bit PCM, float64 as float32.
+EXTENSIBLE header) at 8, 16, 24, 32, 44.1 or 48 kHz; other rates are
+converted to 48 kHz for processing and back (windowed-sinc, > 80 dB stop band).
+8-bit, A-law and mu-law inputs are written as 16-bit PCM, float64 as float32.
 
 Exit status: 0 success, 1 processing error, 2 usage error.`;
 
@@ -128,6 +131,7 @@ function defaultDeps(): CliDeps {
   return {
     io: { stdout: process.stdout, stderr: process.stderr },
     createDenoiser: (opts) => Denoiser.create(opts),
+    resample: (x, from, to) => resample(x, from, to),
   };
 }
 
@@ -270,6 +274,9 @@ export async function denoiseChannels(
     const resample = deps.resample;
     if (sampleRate === rate) {
       out.push(await denoiseAligned(den, x, (n) => onProgress?.(n / rate)));
+    } else if (resample && !(SUPPORTED_SAMPLE_RATES as readonly number[]).includes(sampleRate)) {
+      throw new CliError(`the input is sampled at ${sampleRate} Hz; supported rates are ${SUPPORTED_SAMPLE_RATES.join(", ")} Hz ` +
+        `(convert it first, e.g. \`ffmpeg -i in.wav -ar ${rate} in48k.wav\`)`);
     } else if (resample) {
       const y = await denoiseAligned(den, resample(x, sampleRate, rate), (n) => onProgress?.(n / rate));
       out.push(fitLength(resample(y, rate, sampleRate), x.length));

@@ -8,7 +8,10 @@ import { parseModelFile, type ParsedModel } from "./model-file.js";
 import { loadModelIntoWasm } from "./model.js";
 
 /** Where the shipped default model lives, relative to this file once compiled (dist/host/). */
-export const DEFAULT_MODEL_URL = new URL("../../weights/default.pnm", import.meta.url);
+export const DEFAULT_MODEL_URL: URL | undefined = (() => {
+  // Bundled into a Worker or worklet there may be no meaningful module URL: no default model then.
+  try { return new URL("../../weights/default.pnm", import.meta.url); } catch { return undefined; }
+})();
 
 /** A model as accepted by the API: parsed, bytes, a path/URL, or null for none. */
 export type ModelSource = ParsedModel | Uint8Array | ArrayBuffer | string | URL | null;
@@ -33,6 +36,7 @@ async function readModelBytes(src: string | URL): Promise<Uint8Array> {
 export async function resolveModel(src: ModelSource | undefined): Promise<ParsedModel | null> {
   if (src === null) return null;
   if (src === undefined) {
+    if (!DEFAULT_MODEL_URL) throw new Error("percepnet: no default model in this runtime; pass `model` (the .pnm bytes)");
     defaultModel ??= readModelBytes(DEFAULT_MODEL_URL).then(parseModelFile);
     return defaultModel;
   }
@@ -93,6 +97,10 @@ function checkOptions(o: DenoiserOptions): void {
   }
 }
 
+function minGainFor(limitDb: number | undefined): number {
+  return limitDb === undefined || limitDb === Infinity ? 0 : Math.pow(10, -limitDb / 20);
+}
+
 export class Denoiser {
   /** Total delay of process() output vs its input, in samples: algorithmic delay + one frame of buffering. */
   readonly delay = ALGORITHMIC_DELAY + FRAME_SIZE;
@@ -136,9 +144,10 @@ export class Denoiser {
     this.ex = instantiateSync(module);
     this.fns = this.ex as unknown as Record<string, (...a: number[]) => number>;
     const m = opts.model;
-    if (typeof m === "string" || m instanceof URL) throw new TypeError("percepnet: new Denoiser() needs a parsed model or its bytes; use Denoiser.create() to load from a path or URL");
+    // `URL` is absent in an AudioWorkletGlobalScope, hence the typeof guard.
+    if (typeof m === "string" || (typeof URL === "function" && m instanceof URL)) throw new TypeError("percepnet: new Denoiser() needs a parsed model or its bytes; use Denoiser.create() to load from a path or URL");
     if (m !== null && m !== undefined && opts.mode !== "unity" && opts.mode !== "oracle") {
-      loadModelIntoWasm(this.ex, m instanceof Uint8Array || m instanceof ArrayBuffer ? parseModelFile(m) : m);
+      loadModelIntoWasm(this.ex, m instanceof Uint8Array || m instanceof ArrayBuffer ? parseModelFile(m) : (m as ParsedModel));
       this.modelLoaded = true;
     }
     if (opts.mode === "network" && !this.modelLoaded) throw new Error("percepnet: mode \"network\" needs a model");
@@ -147,7 +156,7 @@ export class Denoiser {
     this.opts = {
       comb: opts.comb ?? true,
       postfilter: opts.postfilter ?? true,
-      minGain: a === undefined || a === Infinity ? 0 : Math.pow(10, -a / 20),
+      minGain: minGainFor(a),
     };
     this.applyOptions();
   }
@@ -221,6 +230,21 @@ export class Denoiser {
       want -= run;
     }
     return o;
+  }
+
+  /** Voice-activity probability of the most recent frame (0 without a model); allocation-free. */
+  get vad(): number { return this.fns.frameVad(); }
+
+  /**
+   * Change comb / postfilter / attenuation limit while running (e.g. from a
+   * UI); takes effect at the next 10 ms frame, keeps all audio state.
+   */
+  setOptions(opts: Pick<DenoiserOptions, "comb" | "postfilter" | "attenuationLimitDb">): void {
+    checkOptions(opts);
+    if (opts.comb !== undefined) this.opts.comb = opts.comb;
+    if (opts.postfilter !== undefined) this.opts.postfilter = opts.postfilter;
+    if ("attenuationLimitDb" in opts) this.opts.minGain = minGainFor(opts.attenuationLimitDb);
+    this.applyOptions();
   }
 
   /** Called after every 10 ms frame (e.g. to read frameInfo or features). */

@@ -106,3 +106,74 @@ export function resample(x: ArrayLike<number>, fin: number, fout: number, opts: 
   }
   return y;
 }
+
+/**
+ * Streaming form of {@link resample}: push chunks of any length, get the
+ * output samples that are complete so far. With zero history before the
+ * first sample, the concatenated output equals `resample()` of the
+ * concatenated input (up to the last `lookahead` inputs, still pending).
+ * Allocates only in the constructor; `push` writes into a caller's buffer.
+ */
+export class StreamResampler {
+  readonly fin: number;
+  readonly fout: number;
+  /** Input samples an output sample waits for beyond its own time (the filter's causal part). */
+  readonly lookahead: number;
+  private readonly up: number;
+  private readonly down: number;
+  private readonly taps: Float64Array;
+  private readonly center: number;
+  private readonly hist: Float64Array; // ring of the last `hist.length` inputs
+  private readonly mask: number;
+  private nIn = 0; // inputs consumed
+  private mOut = 0; // outputs produced
+
+  constructor(fin: number, fout: number, opts: ResampleOptions = {}) {
+    if (!Number.isInteger(fin) || !Number.isInteger(fout) || fin <= 0 || fout <= 0) {
+      throw new Error(`resample: rates must be positive integers (got ${fin} -> ${fout})`);
+    }
+    this.fin = fin;
+    this.fout = fout;
+    const d = fin === fout ? { up: 1, down: 1, taps: Float64Array.of(1), center: 0 } : design(fin, fout, opts);
+    this.up = d.up; this.down = d.down; this.taps = d.taps; this.center = d.center;
+    this.lookahead = Math.floor(d.center / d.up);
+    let size = 1;
+    while (size < Math.ceil(d.taps.length / d.up) + 2) size *= 2;
+    this.hist = new Float64Array(size);
+    this.mask = size - 1;
+  }
+
+  /** Upper bound on the outputs one push of `n` inputs can produce (for sizing buffers). */
+  maxOutput(n: number): number { return Math.ceil((n * this.up) / this.down) + 1; }
+
+  /** Consume `input`; write the outputs now complete into `out` (from index 0) and return their count. */
+  push(input: ArrayLike<number>, out: Float32Array): number {
+    const { up, down, taps, center, hist, mask } = this;
+    const len = taps.length;
+    let w = 0;
+    for (let i = 0; i < input.length; i++) {
+      const j = this.nIn++;
+      hist[j & mask] = input[i];
+      // every output whose newest tap is input j: floor((m*down + center) / up) <= j
+      while (this.mOut * down + center < (j + 1) * up) {
+        const t = this.mOut * down;
+        let jLo = Math.ceil((t + center - (len - 1)) / up);
+        if (jLo < 0) jLo = 0;
+        const jHi = Math.floor((t + center) / up);
+        let acc = 0;
+        for (let jj = jLo, k = t - jLo * up + center; jj <= jHi; jj++, k -= up) acc += hist[jj & mask] * taps[k];
+        if (w >= out.length) throw new RangeError("StreamResampler: output buffer too small; size it with maxOutput()");
+        out[w++] = acc;
+        this.mOut++;
+      }
+    }
+    return w;
+  }
+
+  /** Forget all history: the next push behaves like the first. */
+  reset(): void {
+    this.hist.fill(0);
+    this.nIn = 0;
+    this.mOut = 0;
+  }
+}

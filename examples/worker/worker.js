@@ -1,0 +1,28 @@
+// Cloudflare Worker (module syntax): POST a WAV, get the denoised WAV back.
+// workerd forbids compiling wasm at run time, so the wasm is imported as a
+// precompiled WebAssembly.Module and the model as raw bytes (see wrangler.toml).
+import { Denoiser, denoiseChannels, decodeWav, encodeWav, outputFormatFor } from "percepnet-wasm";
+import wasmModule from "./percepnet.wasm";
+import modelBytes from "./default.pnm";
+
+export default {
+  async fetch(request) {
+    if (request.method !== "POST") return new Response("POST a WAV file (8-48 kHz, any channels)\n", { status: 405, headers: { allow: "POST" } });
+    let audio;
+    try {
+      audio = decodeWav(new Uint8Array(await request.arrayBuffer()));
+    } catch (e) {
+      return new Response(`bad WAV: ${e.message}\n`, { status: 400 });
+    }
+    const { info, channels } = audio;
+    try {
+      const out = await denoiseChannels(channels, { wasm: wasmModule, model: new Uint8Array(modelBytes), sampleRate: info.sampleRate });
+      const { bytes } = encodeWav(out, { sampleRate: info.sampleRate, format: outputFormatFor(info) });
+      return new Response(bytes, { headers: { "content-type": "audio/wav", "x-percepnet-delay-compensated": "1" } });
+    } catch (e) {
+      return new Response(`cannot denoise: ${e.message}\n`, { status: 422 });
+    }
+  },
+};
+// Keep Denoiser reachable for callers who stream instead (see docs/DEPLOY.md).
+export { Denoiser };

@@ -1,0 +1,106 @@
+/**
+ * Main-thread side of the AudioWorklet: loads the processor bundle, compiles
+ * the wasm here (the worklet scope cannot fetch), and hands the Module and
+ * the model bytes to the processor.
+ *
+ * ```js
+ * const ctx = new AudioContext({ sampleRate: 48000 });
+ * const node = await PercepNetNode.create(ctx, { processorUrl: "/percepnet-worklet.js", wasmUrl: "/percepnet.wasm", modelUrl: "/default.pnm" });
+ * source.connect(node).connect(ctx.destination);
+ * node.bypass = true;
+ * ```
+ */
+import type { PercepNetControlMessage, PercepNetReport } from "./processor.js";
+
+/** Options of {@link PercepNetNode.create}. */
+export interface PercepNetNodeOptions {
+  /** URL of the worklet bundle (dist/bundle/percepnet-worklet.js); default: beside this module. */
+  processorUrl?: string | URL;
+  /** URL of percepnet.wasm, or a compiled module (default: "percepnet.wasm" beside this module). */
+  wasmUrl?: string | URL;
+  wasm?: WebAssembly.Module;
+  /** URL of the .pnm model, or its bytes; null: no network (default: "default.pnm" beside this module). */
+  modelUrl?: string | URL | null;
+  model?: ArrayBuffer | Uint8Array | null;
+  /** Channels, each denoised on its own (default 1). */
+  channels?: number;
+  /** VAD report period in 10 ms frames; 0 disables (default 10). */
+  vadInterval?: number;
+  comb?: boolean;
+  postfilter?: boolean;
+  attenuationLimitDb?: number;
+  bypass?: boolean;
+}
+
+const loadedContexts = new WeakMap<BaseAudioContext, Map<string, Promise<void>>>();
+
+async function fetchBytes(url: string | URL, what: string): Promise<ArrayBuffer> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`percepnet: cannot fetch ${what} ${String(url)}: HTTP ${res.status}`);
+  return res.arrayBuffer();
+}
+
+/** An AudioWorkletNode running PercepNet; `bypass`, `setOptions` and `onvad` talk to the processor. */
+export class PercepNetNode extends AudioWorkletNode {
+  /** Delay of the output vs the input in samples (wet and bypassed alike), known once ready. */
+  delay = 0;
+  /** Latest VAD per channel (updated every `vadInterval` frames). */
+  vad: number[] = [];
+  /** Called with each VAD report. */
+  onvad?: (vad: number[], frames: number) => void;
+  private _bypass = false;
+
+  /** Load the worklet (once per context), compile the wasm, fetch the model, create the node; resolves once the processor is ready. */
+  static async create(context: BaseAudioContext, opts: PercepNetNodeOptions = {}): Promise<PercepNetNode> {
+    if (context.sampleRate !== 48000) {
+      throw new Error(`percepnet: the AudioContext runs at ${context.sampleRate} Hz; create it with new AudioContext({ sampleRate: 48000 })`);
+    }
+    const here = import.meta.url;
+    const processorUrl = String(new URL(opts.processorUrl ?? "percepnet-worklet.js", here));
+    let perCtx = loadedContexts.get(context);
+    if (!perCtx) loadedContexts.set(context, (perCtx = new Map()));
+    let loading = perCtx.get(processorUrl);
+    if (!loading) perCtx.set(processorUrl, (loading = context.audioWorklet.addModule(processorUrl)));
+    const module = opts.wasm ?? (await WebAssembly.compileStreaming(fetch(new URL(opts.wasmUrl ?? "percepnet.wasm", here))).catch(async () =>
+      WebAssembly.compile(await fetchBytes(new URL(opts.wasmUrl ?? "percepnet.wasm", here), "wasm"))));
+    const model = opts.model !== undefined ? opts.model
+      : opts.modelUrl === null ? null
+      : await fetchBytes(new URL(opts.modelUrl ?? "default.pnm", here), "model");
+    await loading;
+    const channels = opts.channels ?? 1;
+    const node = new PercepNetNode(context, "percepnet", {
+      numberOfInputs: 1,
+      numberOfOutputs: 1,
+      outputChannelCount: [channels],
+      channelCount: channels,
+      channelCountMode: "explicit",
+      processorOptions: {
+        module, model, channels,
+        vadInterval: opts.vadInterval, comb: opts.comb, postfilter: opts.postfilter,
+        attenuationLimitDb: opts.attenuationLimitDb, bypass: opts.bypass,
+      },
+    });
+    node._bypass = opts.bypass ?? false;
+    await new Promise<void>((resolve, reject) => {
+      node.port.onmessage = (ev: MessageEvent) => {
+        const m = ev.data as PercepNetReport;
+        if (m.type === "ready") { node.delay = m.delay; resolve(); }
+        else if (m.type === "error") reject(new Error(m.message));
+        else if (m.type === "vad") { node.vad = m.vad; node.onvad?.(m.vad, m.frames); }
+      };
+    });
+    return node;
+  }
+
+  /** Dry signal (delay-matched, cross-faded over 10 ms) instead of the denoised one. */
+  get bypass(): boolean { return this._bypass; }
+  set bypass(v: boolean) {
+    this._bypass = v;
+    this.port.postMessage({ type: "bypass", value: v } satisfies PercepNetControlMessage);
+  }
+
+  /** Change comb / postfilter / attenuation limit live. */
+  setOptions(o: { comb?: boolean; postfilter?: boolean; attenuationLimitDb?: number }): void {
+    this.port.postMessage({ type: "options", ...o } satisfies PercepNetControlMessage);
+  }
+}

@@ -1,0 +1,144 @@
+// The AudioWorklet in headless Chromium: PercepNetNode + the worklet bundle,
+// rendered through an OfflineAudioContext, against the Node Denoiser.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { AddressInfo } from "node:net";
+import { Denoiser } from "../host/denoiser.js";
+import { workletDelay } from "../host/worklet/processor.js";
+import { makeConfig, randomModelFile } from "../tools/random-model.js";
+import { ROOT, readSample, wasmModule } from "./util.js";
+
+const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const BUNDLE = `${ROOT}dist/bundle`;
+
+function browserMissing(): string | false {
+  if (!existsSync(CHROMIUM)) return `${CHROMIUM} not found (apt-get install -y chromium)`;
+  try { createRequire(import.meta.url).resolve("playwright-core"); } catch { return "playwright-core not installed"; }
+  if (!existsSync(`${BUNDLE}/percepnet-worklet.js`)) return "dist/bundle missing: run npm run build:bundle";
+  return false;
+}
+
+const PAGE = `<!doctype html><meta charset="utf-8"><script type="module">
+import { PercepNetNode } from "/percepnet-node.js";
+window.render = async (bypass) => {
+  const x = new Float32Array(await (await fetch("/input.f32")).arrayBuffer());
+  const ctx = new OfflineAudioContext({ numberOfChannels: 1, length: x.length, sampleRate: 48000 });
+  const node = await PercepNetNode.create(ctx, { modelUrl: "/model.pnm", bypass, vadInterval: 10 });
+  let reports = 0;
+  node.onvad = () => reports++;
+  const buf = ctx.createBuffer(1, x.length, 48000);
+  buf.copyToChannel(x, 0);
+  const src = ctx.createBufferSource();
+  src.buffer = buf;
+  src.connect(node).connect(ctx.destination);
+  src.start();
+  const out = await ctx.startRendering();
+  return { y: Array.from(out.getChannelData(0)), delay: node.delay, reports };
+};
+window.ready = true;
+</script>`;
+
+test("worklet in headless Chromium matches the Node Denoiser (after the worklet's 32-sample shorter delay); bypass is the delayed dry signal",
+  { skip: browserMissing(), timeout: 60_000 }, async () => {
+    const { chromium } = await import("playwright-core");
+    const model = randomModelFile(makeConfig(32), 13);
+    const x = readSample("speech_noisy_snr0.wav").subarray(0, 48000);
+    const files: Record<string, [string, Uint8Array | string]> = {
+      "/": ["text/html", PAGE],
+      "/percepnet-node.js": ["text/javascript", readFileSync(`${BUNDLE}/percepnet-node.js`)],
+      "/percepnet-worklet.js": ["text/javascript", readFileSync(`${BUNDLE}/percepnet-worklet.js`)],
+      "/percepnet.wasm": ["application/wasm", readFileSync(`${BUNDLE}/percepnet.wasm`)],
+      "/model.pnm": ["application/octet-stream", model],
+      "/input.f32": ["application/octet-stream", new Uint8Array(x.slice().buffer)],
+    };
+    const server = createServer((req, res) => {
+      const f = files[new URL(req.url ?? "/", "http://x").pathname];
+      if (!f) { res.writeHead(404).end(); return; }
+      res.writeHead(200, { "content-type": f[0] }).end(f[1]);
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as AddressInfo).port;
+    const profile = mkdtempSync(join(tmpdir(), "percepnet-chromium-"));
+    const browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"],
+    });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      await page.goto(`http://127.0.0.1:${port}/`);
+      await page.waitForFunction(() => (window as any).ready === true, undefined, { timeout: 20_000 });
+      const wet = await page.evaluate(() => (window as any).render(false)) as { y: number[]; delay: number; reports: number };
+      const dry = await page.evaluate(() => (window as any).render(true)) as { y: number[]; delay: number; reports: number };
+      assert.deepEqual(errors, []);
+      assert.equal(wet.delay, workletDelay(128));
+      assert.equal(wet.delay, 1888);
+      // 100 frames, a report every 10
+      assert.equal(wet.reports, 10);
+
+      // Node: Denoiser.process() output is delayed by 1920; the worklet's by 1888, so
+      // worklet[t] = node[t + 32]. Both run the same wasm on V8 with the same inputs per
+      // frame, and Web Audio only copies floats here (same rate, unity gain), so the
+      // samples must agree to float32 rounding: 1e-6 absolute.
+      const den = new Denoiser(await wasmModule(), { model });
+      const ref = den.process(x);
+      const shift = den.delay - wet.delay;
+      let worst = 0, energy = 0;
+      for (let t = 0; t + shift < ref.length; t++) {
+        worst = Math.max(worst, Math.abs(wet.y[t] - ref[t + shift]));
+        energy += wet.y[t] ** 2;
+      }
+      assert.ok(energy > 1, `worklet output is silent (energy ${energy})`);
+      assert.ok(worst < 1e-6, `max |worklet - node| = ${worst}`);
+
+      // Bypass: the dry input, delay-matched.
+      let worstDry = 0;
+      for (let t = dry.delay; t < x.length; t++) worstDry = Math.max(worstDry, Math.abs(dry.y[t] - x[t - dry.delay]));
+      assert.ok(worstDry < 1e-7, `bypass differs from the delayed input by ${worstDry}`);
+    } finally {
+      await browser.close();
+      server.close();
+      rmSync(profile, { recursive: true, force: true });
+    }
+  });
+
+test("examples/browser demo page loads in Chromium and builds its PercepNetNode", { skip: browserMissing(), timeout: 60_000 }, async () => {
+  const { chromium } = await import("playwright-core");
+  const types: Record<string, string> = { html: "text/html", js: "text/javascript", wasm: "application/wasm" };
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? "/", "http://x").pathname;
+    // Only what the demo needs, from the repository root.
+    if (!/^\/(examples\/browser|dist\/bundle|weights)\/[\w.-]*$/.test(path)) { res.writeHead(404).end(); return; }
+    const file = `${ROOT}${path.slice(1)}${path.endsWith("/") ? "index.html" : ""}`;
+    if (!existsSync(file)) { res.writeHead(404).end(); return; }
+    res.writeHead(200, { "content-type": types[file.split(".").pop()!] ?? "application/octet-stream" }).end(readFileSync(file));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as AddressInfo).port;
+  const profile = mkdtempSync(join(tmpdir(), "percepnet-chromium-"));
+  const browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM, headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  try {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`http://127.0.0.1:${port}/examples/browser/`);
+    await page.waitForFunction(() => (window as any).percepnetReady === true || /error/.test(document.getElementById("status")!.textContent!), undefined, { timeout: 20_000 });
+    assert.match(await page.textContent("#status") ?? "", /^ready: .*delay 39\.3 ms/);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    server.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+});
