@@ -16,7 +16,8 @@ import { ROOT, readSample, wasmInstance } from "./util.js";
 
 const CKPT = join(ROOT, "training/checkpoints/default.pt");
 const MODEL = join(ROOT, "weights/default.pnm");
-const hasTorch = spawnSync("python3", ["-c", "import torch"], { stdio: "ignore" }).status === 0;
+const PY = process.env.PYTHON ?? "python3";
+const hasTorch = spawnSync(PY, ["-c", "import torch"], { stdio: "ignore" }).status === 0;
 
 test("shipped int8 model matches its float checkpoint on real features", { skip: !hasTorch ? "python3 with torch not installed (.ci/run installs it)" : false }, async () => {
   assert.ok(existsSync(CKPT) && existsSync(MODEL), "training/checkpoints/default.pt and weights/default.pnm must both be committed");
@@ -28,7 +29,7 @@ test("shipped int8 model matches its float checkpoint on real features", { skip:
   const w = await PnfWriter.create(pnf, 1, frames);
   await w.add(d, 34, 0);
   await w.close();
-  const r = spawnSync("python3", ["-m", "training.infer", CKPT, pnf, "-o", out], { cwd: ROOT, encoding: "utf8" });
+  const r = spawnSync(PY, ["-m", "training.infer", CKPT, pnf, "-o", out], { cwd: ROOT, encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
   const ref = new Float32Array(new Uint8Array(readFileSync(out)).buffer);
   assert.equal(ref.length, frames * 69);
