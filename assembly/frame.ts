@@ -169,7 +169,8 @@ export function processFrame(): void {
       unchecked(gains[b] = unchecked(networkGains[b]));
       unchecked(strengths[b] = unchecked(networkStrengths[b]));
     }
-    frameVad = networkVad();
+    const vad = networkVad();
+    frameVad = vad >= 0 && vad <= 1 ? vad : 0; // NaN only from a degenerate model
   } else if (gainSource == GAIN_ORACLE && hasClean) {
     for (let b = 0; b < NB_BANDS; b++) {
       unchecked(gains[b] = unchecked(oracleGains[b]));
