@@ -339,3 +339,16 @@ test("audio fuzz: hostile signals give finite, bounded output in network and uni
     assert.ok(peak > 0.5, `${name}: output peak ${peak} (the stress signals are loud)`);
   }
 });
+
+test("near-silent input (below -300 dBFS, denormal territory) is flushed to exact zeros", async () => {
+  const module = await wasmModule();
+  const model = parseModelFile(randomModelFile(makeConfig(32, { dense: 16, gruR: 16 }), 2));
+  for (const opts of [{ model }, { model: null }]) {
+    const d = new Denoiser(module, opts);
+    d.process(Float32Array.from({ length: 9600 }, (_, i) => Math.sin(i / 7) * 0.9)); // loud first
+    d.process(new Float32Array(9600)); // let the loud part leave every buffer
+    const r = rng(3);
+    const y = d.process(Float32Array.from({ length: 9600 }, () => (r() - 0.5) * 1e-16 * (r() < 0.5 ? 1 : 1e-25)));
+    assert.ok(y.every((v) => v === 0), `max |y| ${Math.max(...y.map(Math.abs))}`);
+  }
+});
