@@ -74,6 +74,19 @@ function loadModel(argv: string[]): { model: ParsedModel; source: string } {
   return { model: parseModelFile(randomModelFile(makeConfig(128), 1)), source: "random width-128 model (weights/default.pnm missing)" };
 }
 
+/**
+ * Per-frame costs of one window, preallocated: the harness itself must not
+ * allocate per frame, or its garbage would blur the heap and RSS figures.
+ */
+class CostWindow {
+  private readonly a: Float64Array;
+  length = 0;
+  constructor(capacity: number) { this.a = new Float64Array(capacity); }
+  push(v: number): void { if (this.length < this.a.length) this.a[this.length++] = v; }
+  median(): number { return this.length ? median(Array.from(this.a.subarray(0, this.length))) : NaN; }
+  clear(): void { this.length = 0; }
+}
+
 function median(a: number[]): number {
   if (a.length === 0) return NaN;
   const s = a.slice().sort((p, q) => p - q);
@@ -86,6 +99,8 @@ interface Sample {
   wasmPages: number;
   heapMB: number;
   rssMB: number;
+  heapTotalMB: number;
+  externalMB: number;
   arrayBuffersMB: number;
   /** median µs per frame over the window since the previous sample, per segment kind */
   costUs: Partial<Record<Segment, number>>;
@@ -145,9 +160,6 @@ async function main(argv: string[]): Promise<number> {
   const gc = (globalThis as { gc?: () => void }).gc;
   const { model, source: modelSource } = loadModel(argv);
   const { x: speech, source: speechSource } = loadSpeech();
-  const tiny = new Float32Array(HOP);
-  const nanFrame = new Float32Array(HOP).fill(NaN);
-  const silence = new Float32Array(HOP);
   const loud = speech.map((v) => v * 3); // about 0 dBFS peaks on the shared sample
   let tinySeed = 7, tinyAmp = 1e-30;
   const d = await Denoiser.create({ model });
@@ -156,17 +168,18 @@ async function main(argv: string[]): Promise<number> {
 
   console.log(`soak: ${frames} frames (${(frames / 360000).toFixed(2)} h of audio), model: ${modelSource}, speech: ${speechSource}${gc ? "" : " (no --expose-gc: heap figures include garbage)"}`);
   const samples: Sample[] = [];
-  const emptyCosts = (): Record<Segment, number[]> => ({ loud: [], silence: [], tiny: [], normal: [], nan: [] });
-  let windowCost = emptyCosts(), reportCost = emptyCosts();
+  const costs = (n: number) => Object.fromEntries(PROGRAMME.map((p) => [p.kind, new CostWindow(n)])) as Record<Segment, CostWindow>;
+  const windowCost = costs(sampleEvery + CYCLE), reportCost = costs(Math.ceil(frames / 10) + CYCLE);
+  const clear = (c: Record<Segment, CostWindow>) => { for (const k in c) c[k as Segment].clear(); };
   let peak = 0, nonFinite = 0, sp = 0;
   const take = (f: number) => {
     gc?.();
     const m = process.memoryUsage();
     const costUs: Partial<Record<Segment, number>> = {};
-    for (const k of TIMED) if (windowCost[k].length) costUs[k] = median(windowCost[k]);
+    for (const k of TIMED) if (windowCost[k].length) costUs[k] = windowCost[k].median();
     samples.push({ frame: f, hours: f / 360000, wasmPages: ex.memory.buffer.byteLength / 65536, heapMB: m.heapUsed / 2 ** 20,
-      rssMB: m.rss / 2 ** 20, arrayBuffersMB: m.arrayBuffers / 2 ** 20, costUs, peak });
-    windowCost = emptyCosts();
+      rssMB: m.rss / 2 ** 20, heapTotalMB: m.heapTotal / 2 ** 20, externalMB: m.external / 2 ** 20, arrayBuffersMB: m.arrayBuffers / 2 ** 20, costUs, peak });
+    clear(windowCost);
   };
   take(0);
   const started = performance.now(), cpu0 = process.cpuUsage();
@@ -176,19 +189,16 @@ async function main(argv: string[]): Promise<number> {
   console.log(header);
   for (let f = 1; f <= frames; f++) {
     const kind = PROGRAMME[seg].kind;
-    let src: Float32Array;
     if (kind === "loud" || kind === "normal") {
       const g = kind === "loud" ? loud : speech;
       if (sp + HOP > g.length) sp = 0;
-      src = g.subarray(sp, sp + HOP);
+      for (let i = 0; i < HOP; i++) input[i] = g[sp + i];
       sp += HOP;
     } else if (kind === "tiny") {
       tinySeed = (tinySeed * 1664525 + 1013904223) >>> 0;
       tinyAmp = 10 ** (-40 + 28 * (tinySeed / 2 ** 32));
-      for (let i = 0; i < HOP; i++) { tinySeed = (tinySeed * 1664525 + 1013904223) >>> 0; tiny[i] = (tinySeed / 2 ** 32 - 0.5) * 2 * tinyAmp; }
-      src = tiny;
-    } else src = kind === "nan" ? nanFrame : silence;
-    input.set(src);
+      for (let i = 0; i < HOP; i++) { tinySeed = (tinySeed * 1664525 + 1013904223) >>> 0; input[i] = (tinySeed / 2 ** 32 - 0.5) * 2 * tinyAmp; }
+    } else input.fill(kind === "nan" ? NaN : 0);
     const t0 = performance.now();
     d.process(input, output);
     const dt = performance.now() - t0;
@@ -204,10 +214,10 @@ async function main(argv: string[]): Promise<number> {
     if (f >= nextReport || f === frames) {
       nextReport += Math.ceil(frames / 10);
       const s = samples[samples.length - 1];
-      const c = (k: Segment) => median(reportCost[k]).toFixed(1).padStart(k === "silence" ? 11 : k === "normal" ? 10 : 8);
+      const c = (k: Segment) => reportCost[k].median().toFixed(1).padStart(k === "silence" ? 11 : k === "normal" ? 10 : 8);
       console.log(`${((100 * f) / frames).toFixed(0).padStart(5)}%  ${(f / 360000).toFixed(2).padStart(7)}  ${((s.wasmPages * 65536) / 2 ** 20).toFixed(1).padStart(7)}  ` +
         `${s.heapMB.toFixed(1).padStart(7)}  ${s.rssMB.toFixed(0).padStart(7)} ${c("loud")} ${c("silence")} ${c("tiny")} ${c("normal")}  ${peak.toFixed(3).padStart(7)}  ${nonFinite}`);
-      reportCost = emptyCosts();
+      clear(reportCost);
     }
   }
   const seconds = (performance.now() - started) / 1000;
@@ -225,6 +235,9 @@ async function main(argv: string[]): Promise<number> {
     { name: "output bounded (max |y| <= 16)", ok: peak <= 16, value: peak },
     { name: "wasm memory constant after the first frame", ok: last.wasmPages === first.wasmPages, value: `${first.wasmPages} -> ${last.wasmPages} pages` },
     { name: "JS heap growth < 8 MB", ok: last.heapMB - first.heapMB < 8, value: `${first.heapMB.toFixed(2)} -> ${last.heapMB.toFixed(2)} MB` },
+    // RSS also holds V8's heap reserve, which settles during the first tenth of the run
+    { name: "RSS growth after the first tenth < 32 MB", ok: last.rssMB - early[early.length - 1].rssMB < 32,
+      value: `${early[early.length - 1].rssMB.toFixed(1)} -> ${last.rssMB.toFixed(1)} MB` },
     { name: "cost drift: last tenth / first tenth < 1.5", ok: allCost(late) / allCost(early) < 1.5, value: (allCost(late) / allCost(early)).toFixed(3) },
     ...(["silence", "tiny"] as Segment[]).map((k) => ({
       name: `no denormal slowdown: ${k} / loud cost < 1.15`, ok: costOf(samples, k) / costOf(samples, "loud") < 1.15,
