@@ -81,12 +81,25 @@ class GruLayer {
     this.ih.run(this.gi, this.x);
     this.hh.run(this.gh, this.hq);
     gruUpdate(this.h, this.gi, this.gh, this.hidden);
+    // Extreme (but finite) weights can overflow to Inf - Inf = NaN, which a
+    // recurrent state would keep forever: start that state afresh instead.
+    if (!stateFinite(this.h, this.hidden)) this.reset();
     quantizeVec(this.hq, this.h, this.hidden);
   }
   reset(): void {
     memory.fill(this.h, 0, <usize>(pad4(this.hidden) << 2));
     memory.fill(this.hq, 0, <usize>(this.hidden << 1));
   }
+}
+
+/** True when all n f32 at p are finite (x - x is 0 for finite x, NaN otherwise). */
+function stateFinite(p: usize, n: i32): bool {
+  let acc: f32 = 0;
+  for (let i = 0; i < n; i++) {
+    const v = load<f32>(p + <usize>(i << 2));
+    acc += v - v;
+  }
+  return acc == 0;
 }
 
 let configured = false;

@@ -86,14 +86,33 @@ export interface FrameInfo {
   strengths: Float32Array;
 }
 
+function isParsedModel(m: unknown): m is ParsedModel {
+  const p = m as ParsedModel;
+  return typeof m === "object" && m !== null && typeof p.config === "object" && p.config !== null
+    && p.tensors instanceof Map && Array.isArray(p.specs);
+}
+
 function checkOptions(o: DenoiserOptions): void {
-  if (o.mode !== undefined && !(o.mode in GAIN_MODE_CODE)) throw new TypeError(`percepnet: unknown mode ${String(o.mode)}; expected one of ${Object.keys(GAIN_MODE_CODE).join(", ")}`);
+  if (typeof o !== "object" || o === null) throw new TypeError(`percepnet: options must be an object, got ${o === null ? "null" : typeof o}`);
+  // own keys only: "toString" in {...} is true
+  if (o.mode !== undefined && !Object.prototype.hasOwnProperty.call(GAIN_MODE_CODE, o.mode as string)) throw new TypeError(`percepnet: unknown mode ${String(o.mode)}; expected one of ${Object.keys(GAIN_MODE_CODE).join(", ")}`);
   for (const k of ["comb", "postfilter"] as const) {
     if (o[k] !== undefined && typeof o[k] !== "boolean") throw new TypeError(`percepnet: option ${k} must be a boolean`);
   }
   const a = o.attenuationLimitDb;
-  if (a !== undefined && (typeof a !== "number" || Number.isNaN(a) || a < 0)) {
+  if (a !== undefined && typeof a !== "number") throw new TypeError(`percepnet: attenuationLimitDb must be a number (dB), got ${typeof a}`);
+  if (a !== undefined && (Number.isNaN(a) || a < 0)) {
     throw new RangeError(`percepnet: attenuationLimitDb must be a number >= 0 (dB), got ${String(a)}`);
+  }
+  const m = o.model;
+  if (m !== undefined && m !== null && typeof m !== "string" && !(m instanceof URL) && !(m instanceof Uint8Array)
+    && !(m instanceof ArrayBuffer) && !isParsedModel(m)) {
+    throw new TypeError("percepnet: model must be a ParsedModel, Uint8Array, ArrayBuffer, path, URL or null");
+  }
+  const w = o.wasm;
+  if (w !== undefined && typeof w !== "string" && !(w instanceof URL) && !(w instanceof WebAssembly.Module)
+    && !(w instanceof ArrayBuffer) && !ArrayBuffer.isView(w)) {
+    throw new TypeError("percepnet: wasm must be a WebAssembly.Module, bytes, path or URL");
   }
 }
 
@@ -140,6 +159,7 @@ export class Denoiser {
    * `opts.model` must then be a ParsedModel or bytes (or null/absent: no network).
    */
   constructor(module: WebAssembly.Module, opts: DenoiserOptions = {}) {
+    if (!(module instanceof WebAssembly.Module)) throw new TypeError("percepnet: new Denoiser() needs a compiled WebAssembly.Module; use Denoiser.create() for anything else");
     checkOptions(opts);
     this.ex = instantiateSync(module);
     this.fns = this.ex as unknown as Record<string, (...a: number[]) => number>;
@@ -184,6 +204,8 @@ export class Denoiser {
    * `clean`, in oracle mode, is the clean reference aligned with `input`.
    */
   process(input: Float32Array, output?: Float32Array, clean?: Float32Array): Float32Array {
+    if (!(input instanceof Float32Array)) throw new TypeError("percepnet: input must be a Float32Array");
+    if (output !== undefined && !(output instanceof Float32Array)) throw new TypeError("percepnet: output must be a Float32Array");
     const out = output ?? new Float32Array(input.length);
     if (out.length < input.length) throw new RangeError("percepnet: output buffer shorter than input");
     if (this.mode === "oracle" && (!clean || clean.length !== input.length)) {

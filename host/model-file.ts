@@ -183,7 +183,8 @@ function asciiToString(b: Uint8Array): string {
   return s;
 }
 
-function shapeStr(s: number[]): string { return `[${s.join(", ")}]`; }
+/** A shape for a message; the file's own may be any JSON value. */
+function shapeStr(s: unknown): string { return Array.isArray(s) ? `[${s.join(", ")}]` : JSON.stringify(s) ?? String(s); }
 
 /**
  * Parse and validate a `.pnm` file. Throws an Error naming the problem:
@@ -238,7 +239,7 @@ export function parseModelFile(input: Uint8Array | ArrayBuffer): ParsedModel {
     listed.delete(s.name);
     if (t.dtype !== s.dtype) throw new Error(`model file: tensor ${s.name} has dtype ${t.dtype}, expected ${s.dtype}`);
     if (!Array.isArray(t.shape) || t.shape.length !== s.shape.length || t.shape.some((v, i) => v !== s.shape[i])) {
-      throw new Error(`model file: shape mismatch for ${s.name}: file has ${shapeStr(t.shape ?? [])}, config implies ${shapeStr(s.shape)}`);
+      throw new Error(`model file: shape mismatch for ${s.name}: file has ${shapeStr(t.shape)}, config implies ${shapeStr(s.shape)}`);
     }
     const count = s.shape.reduce((p, v) => p * v, 1);
     const size = s.dtype === "i8" ? 1 : 4;

@@ -310,3 +310,56 @@ test("Ctrl-C mid-run removes the temp file and leaves no output", { skip: proces
   assert.equal(await exited, "SIGINT");
   assert.deepEqual((await fs.readdir(dir)).filter((f) => f.includes("sig_out")), []);
 });
+
+test("an error late in the run (last channel's flush) leaves no output, no temp file, and an old output intact", async () => {
+  const input = await tmpFile("late_in.wav", encodeWav([noise(48000, 21), noise(48000, 22)], { sampleRate: 48000, format: "pcm16" }).bytes);
+  const output = await tmpFile("late_out.wav");
+  const kept = await tmpFile("late_kept.wav", new TextEncoder().encode("old output"));
+  let made = 0, blocks = 0;
+  const failing = async (): Promise<ChannelDenoiser> => {
+    const d = new DelayDenoiser();
+    const last = ++made === 2;
+    return {
+      delay: d.delay, sampleRate: d.sampleRate,
+      process: (x: Float32Array) => { blocks++; return d.process(x); },
+      flush: () => { if (last) throw new Error("simulated engine failure at the very end"); return d.flush(); },
+    };
+  };
+  for (const [out, extra] of [[output, []], [kept, ["--force"]]] as const) {
+    made = 0;
+    const r = await run([input, "-o", out, ...extra], { createDenoiser: failing });
+    assert.equal(r.code, 1, r.err);
+    assert.match(r.err, /simulated engine failure/);
+  }
+  assert.ok(blocks > 0, "the failure came after processing started");
+  assert.equal(existsSync(output), false);
+  assert.equal(await fs.readFile(kept, "utf8"), "old output");
+  assert.deepEqual(await leftovers(), []);
+});
+
+test("SIGTERM mid-run cleans up; SIGKILL (uncatchable) still never leaves a partial output", { skip: process.platform === "win32" }, async () => {
+  const input = await tmpFile("kill_in.wav", encodeWav([noise(48000 * 4, 23, 0.1)], { sampleRate: 48000, format: "pcm16" }).bytes);
+  const cli = new URL("../host/cli.js", import.meta.url).href;
+  const { spawn } = await import("node:child_process");
+  for (const sig of ["SIGTERM", "SIGKILL"] as const) {
+    const output = path.join(dir, `kill_out_${sig}.wav`);
+    const script = `import { main } from ${JSON.stringify(cli)};
+      const slow = { delay: 10, sampleRate: 48000, flush: () => new Float32Array(10),
+        process(x) { const t = Date.now(); while (Date.now() - t < 50); return new Float32Array(x.length); } };
+      process.exitCode = await main(${JSON.stringify([input, "-o", output, "-q"])}, { createDenoiser: async () => slow });`;
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: "ignore" });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, s) => resolve(s)));
+    const tmpPrefix = `.${path.basename(output)}.`;
+    const deadline = Date.now() + 20000;
+    while ((await fs.readdir(dir)).every((f) => !f.startsWith(tmpPrefix)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(Date.now() < deadline, "the CLI never created its temp file");
+    child.kill(sig);
+    assert.equal(await exited, sig);
+    assert.equal(existsSync(output), false, `${sig}: an output appeared`);
+    const temps = (await fs.readdir(dir)).filter((f) => f.startsWith(tmpPrefix));
+    if (sig === "SIGTERM") assert.deepEqual(temps, []);
+    // SIGKILL cannot be caught: the hidden temp file may stay, but it is empty
+    // (samples are written only after processing) and never has the output's name.
+    for (const t of temps) { assert.equal((await fs.stat(path.join(dir, t))).size, 0); await fs.unlink(path.join(dir, t)); }
+  }
+});
