@@ -68,9 +68,9 @@ function loadSpeech(): { x: Float32Array; source: string } {
 
 function loadModel(argv: string[]): { model: ParsedModel; source: string } {
   const p = arg(argv, "--model");
-  const def = fileURLToPath(DEFAULT_MODEL_URL);
+  const def = DEFAULT_MODEL_URL ? fileURLToPath(DEFAULT_MODEL_URL) : "";
   if (p) return { model: parseModelFile(readFileSync(p)), source: p };
-  if (existsSync(def)) return { model: parseModelFile(readFileSync(def)), source: "weights/default.pnm" };
+  if (def && existsSync(def)) return { model: parseModelFile(readFileSync(def)), source: "weights/default.pnm" };
   return { model: parseModelFile(randomModelFile(makeConfig(128), 1)), source: "random width-128 model (weights/default.pnm missing)" };
 }
 
