@@ -3,7 +3,7 @@
  *
  *   node dist/bench/eval.js --clean DIR --noisy DIR [--out report/] [--only a,b]
  *        [--max-files N] [--snr-map FILE.json] [--dnsmos-model PATH] [--no-dnsmos]
- *        [--spectrogram NAME.wav]
+ *        [--spectrogram NAME.wav] [--model PATH.pnm]
  *
  * Clean/noisy pairs are matched by file name (48 kHz mono wav; other rates
  * are resampled to 48 kHz). Each system enhances the noisy file; its delay is
@@ -18,6 +18,7 @@ import cliProgress from "cli-progress";
 import { resample } from "../host/resample.js";
 import { advance, estimateDelay } from "./align.js";
 import { ENHANCERS, type Enhancer } from "./enhancers/index.js";
+import { createOurs } from "./enhancers/ours.js";
 import { Dnsmos, DEFAULT_DNSMOS_MODEL } from "./metrics/dnsmos.js";
 import { siSdr } from "./metrics/sisdr.js";
 import { intelligibility } from "./metrics/stoi.js";
@@ -30,7 +31,7 @@ const FS = 48000;
 const TAIL = Math.round(0.2 * FS);
 
 interface Args {
-  clean: string; noisy: string; out: string; only?: string[]; maxFiles?: number;
+  clean: string; noisy: string; out: string; only?: string[]; maxFiles?: number; model?: string;
   snrMap?: string; dnsmosModel: string; dnsmos: boolean; spectrogram?: string;
 }
 
@@ -52,6 +53,7 @@ function parseArgs(argv: string[]): Args {
       case "--snr-map": a.snrMap = v(); break;
       case "--dnsmos-model": a.dnsmosModel = v(); break;
       case "--no-dnsmos": a.dnsmos = false; break;
+      case "--model": a.model = v(); break;
       case "--spectrogram": a.spectrogram = v(); break;
       case "-h": case "--help":
         console.log(readFileSync(new URL(import.meta.url)).toString().split("*/")[0]);
@@ -75,7 +77,7 @@ function load48k(path: string): Float32Array {
   return sampleRate === FS ? samples : resample(samples, sampleRate, FS);
 }
 
-async function createSystems(only: string[] | undefined): Promise<{ systems: Enhancer[]; skipped: Record<string, string> }> {
+async function createSystems(only: string[] | undefined, model?: string): Promise<{ systems: Enhancer[]; skipped: Record<string, string> }> {
   const names = only ?? [...ENHANCERS.keys()];
   const systems: Enhancer[] = [];
   const skipped: Record<string, string> = {};
@@ -83,7 +85,7 @@ async function createSystems(only: string[] | undefined): Promise<{ systems: Enh
     const f = ENHANCERS.get(n);
     if (!f) throw new Error(`unknown system "${n}"; known: ${[...ENHANCERS.keys()].join(", ")}`);
     try {
-      systems.push(await f());
+      systems.push(n === "ours" && model ? await createOurs({ model }) : await f());
     } catch (e) {
       skipped[n] = (e as Error).message;
       console.error(`skipping ${n}: ${(e as Error).message}`);
@@ -102,7 +104,7 @@ async function main(): Promise<void> {
   if (args.maxFiles) files = files.slice(0, args.maxFiles);
   if (!files.length) throw new Error("no clean/noisy pairs found");
 
-  const { systems, skipped } = await createSystems(args.only);
+  const { systems, skipped } = await createSystems(args.only, args.model);
   let dnsmos: Dnsmos | undefined;
   if (args.dnsmos) {
     try {
