@@ -99,7 +99,7 @@ async function measure(o: Opts): Promise<Results> {
     scalar: rawFrames(rawInstance(scalar, m.model), audio, chunk >> 3),
     worklet128: denoiserChunks(new Denoiser(simd, { model: m.model }), audio, 128, chunk),
     ...stageSamplers(simd, main, audio, q ? 200 : 400),
-  }, q ? 8 : 30);
+  }, q ? 8 : 60);
   const raw = summarise(t.raw);
   const stages = stagesFrom(t);
   const other = raw.median - stages.reduce((s, x) => s + x.us, 0);
@@ -126,7 +126,7 @@ async function measure(o: Opts): Promise<Results> {
   let peers: PeerSpeed[] = [];
   if (o.peers) {
     log("peers (same audio, steady-state cost per 10 ms)...");
-    peers = await peerSpeeds(audio, m.bytes, q ? 6 : 21, q ? 2 : 3, log);
+    peers = await peerSpeeds(audio, m.bytes, q ? 6 : 21, q ? 2 : 5, log);
   }
 
   const throughput: ThroughputResult[] = [];

@@ -1,9 +1,10 @@
 /** Pieces of the speed benchmark (bench/): interleaving, the mixing export, the worker pool. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isCurrent, makeMixturesArgs } from "../bench/default-testset.js";
 import { rawInstance, rotate } from "../bench/speed.js";
 import { runPool } from "../bench/throughput.js";
 import { median, quantile } from "../bench/timing.js";
@@ -62,6 +63,27 @@ test("runPool denoises every file through the CLI in worker threads", async () =
     assert.ok(r.filesPerSecond > 0 && Math.abs(r.xRealTimePerCore - r.xRealTime / 2) < 1e-9);
     const bad = await runPool([join(dir, "missing.wav")], 1, model);
     assert.equal(bad.failures, 1, "a failing file is counted, not hidden");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the default eval test set is reused only while its parameters match", () => {
+  const dir = mkdtempSync(join(tmpdir(), "testset-test-"));
+  try {
+    const spec = { n: 2, seed: 3, snrs: [0, 5] };
+    assert.equal(isCurrent(dir, spec), false, "empty folder");
+    mkdirSync(join(dir, "clean")); mkdirSync(join(dir, "noisy"));
+    const clips = [{ name: "val_0000_snr0.wav" }, { name: "val_0001_snr5.wav" }];
+    for (const c of clips) for (const d of ["clean", "noisy"]) writeFileSync(join(dir, d, c.name), "");
+    writeFileSync(join(dir, "mixtures.json"), JSON.stringify({ split: "val", seed: 3, n: 2, options: { reverb: true, snrs: [0, 5] }, clips }));
+    assert.equal(isCurrent(dir, spec), true);
+    assert.equal(isCurrent(dir, { ...spec, n: 3 }), false);
+    assert.equal(isCurrent(dir, { ...spec, seed: 4 }), false);
+    assert.equal(isCurrent(dir, { ...spec, snrs: [0] }), false);
+    rmSync(join(dir, "noisy", clips[1].name));
+    assert.equal(isCurrent(dir, spec), false, "a missing file means an interrupted run");
+    assert.deepEqual(makeMixturesArgs(spec, "D"), ["--out", "D", "--split", "val", "--snrs", "0,5", "--reverb", "--n", "2", "--seed", "3"]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
