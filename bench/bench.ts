@@ -15,7 +15,6 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { arch, cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { Denoiser, DEFAULT_MODEL_URL } from "../host/denoiser.js";
 import { parseModelFile, weightCount, type ParsedModel } from "../host/model-file.js";
@@ -23,7 +22,7 @@ import { decodeWav } from "../host/wav.js";
 import { compileWasm } from "../host/wasm.js";
 import { makeConfig, randomModelFile } from "../tools/random-model.js";
 import { peerSpeeds, type PeerSpeed } from "./peer-speed.js";
-import { denoiserChunks, denoiserFrames, longRunMemory, rawFrames, rawInstance, rotate, stageSamplers, stagesFrom, summarise, type FrameCost, type MemoryReport, type Sampler, type Stage } from "./speed.js";
+import { denoiserChunks, denoiserFrames, longRunMemory, rawFrames, rawInstance, rotate, networkSteps, stageSamplers, stagesFrom, summarise, type FrameCost, type MemoryReport, type Sampler, type Stage } from "./speed.js";
 import { DEFAULT_INPUT, defaultPoolSizes, runPool, type ThroughputResult } from "./throughput.js";
 import { fmt, mdTable, median, pctCore, textTable, xRealTime } from "./timing.js";
 
@@ -69,7 +68,7 @@ function loadAudio(path: string): Float32Array {
 interface Results {
   date: string; node: string; arch: string; cpu: string; cores: number; quick: boolean;
   model: string; audio: string;
-  whole: { denoiser: FrameCost; raw: FrameCost; scalar: FrameCost; worklet128: number; unity: FrameCost };
+  whole: { denoiser: FrameCost; raw: FrameCost; scalar: FrameCost; worklet128: FrameCost; unity: FrameCost };
   stages: Stage[]; other: number;
   peers: PeerSpeed[];
   widths: { width: number; weights: number; bytes: number; networkUs: number; frame: FrameCost }[];
@@ -97,13 +96,13 @@ async function measure(o: Opts): Promise<Results> {
     raw: rawFrames(main, audio, chunk),
     unity: rawFrames(rawInstance(simd, null), audio, chunk),
     scalar: rawFrames(rawInstance(scalar, m.model), audio, chunk >> 3),
-    worklet128: denoiserChunks(new Denoiser(simd, { model: m.model }), audio, 128, chunk),
-    ...stageSamplers(simd, main, audio, q ? 200 : 400),
+    worklet128: denoiserChunks(new Denoiser(simd, { model: m.model }), audio, 128, chunk >> 2),
+    ...stageSamplers(simd, main, audio, chunk >> 2),
   }, q ? 8 : 60);
   const raw = summarise(t.raw);
   const stages = stagesFrom(t);
   const other = raw.median - stages.reduce((s, x) => s + x.us, 0);
-  const whole = { denoiser: summarise(t.denoiser), raw, scalar: summarise(t.scalar), worklet128: median(t.worklet128), unity: summarise(t.unity) };
+  const whole = { denoiser: summarise(t.denoiser), raw, scalar: summarise(t.scalar), worklet128: summarise(t.worklet128), unity: summarise(t.unity) };
 
   log("network widths...");
   const byWidth: Record<string, Sampler> = {};
@@ -112,8 +111,7 @@ async function measure(o: Opts): Promise<Results> {
     const pm = parseModelFile(bytes);
     const wex = rawInstance(simd, pm);
     byWidth[`f${width}`] = rawFrames(wex, audio, q ? 50 : 100);
-    const n = 50;
-    byWidth[`n${width}`] = () => { const a = performance.now(); wex.modelRunRepeat(n); return [((performance.now() - a) * 1000) / n]; };
+    byWidth[`n${width}`] = networkSteps(wex, q ? 50 : 100);
     return { width, weights: weightCount(pm.config), bytes: bytes.length };
   });
   const tw = rotate(byWidth, q ? 4 : 12);
@@ -159,17 +157,17 @@ function tables(r: Results): [string, string[], string[][], string][] {
   const out: [string, string[], string[][], string][] = [];
   out.push(["Whole pipeline, one 10 ms frame", ["path", "median us", "mean us", "p99 us", "% of one core", "x real time"], [
     row("Denoiser.process, 480-sample chunks", r.whole.denoiser),
-    ["Denoiser.process, 128-sample chunks (per 10 ms)", "-", us(r.whole.worklet128), "-", fmt(pctCore(r.whole.worklet128), 2), fmt(xRealTime(r.whole.worklet128), 0)],
+    row("Denoiser.process, 128-sample chunks (per 10 ms)", r.whole.worklet128),
     row("processFrame() called directly", r.whole.raw),
     row("processFrame(), scalar build (no SIMD)", r.whole.scalar),
     row("processFrame(), no network (unity gains)", r.whole.unity),
-  ], `Median of ${r.whole.denoiser.frames} frames per path, each timed on its own, the paths interleaved in rounds after a warm-up round; one thread. % of one core and x real time from the median (the 128-sample row: from the mean, timed per ~1 s block).`]);
+  ], `Median of ${r.whole.denoiser.frames} frames per path, each timed on its own, the paths interleaved in rounds after a warm-up round; one thread. % of one core and x real time from the median. 128-sample chunks: groups of 15 calls (4 frames) timed, per 10 ms.`]);
   const total = r.whole.raw.median;
   const stageRows = r.stages.map((s) => [s.name, s.calls, us(s.us), fmt((100 * s.us) / total, 0)]);
   stageRows.push(["other (input, history, features, coherence, output)", "difference to the whole frame", us(r.other), fmt((100 * r.other) / total, 0)]);
   stageRows.push(["host framing (Denoiser.process vs processFrame)", "per 480-sample chunk", us(r.whole.denoiser.median - r.whole.raw.median), "-"]);
   out.push(["Per-stage cost of one frame", ["stage", "calls per frame", "us", "% of frame"], stageRows,
-    "Stages timed on their own through the wasm's test*/model* exports (JS call overhead subtracted) and multiplied by their calls per frame."]);
+    "Stages timed on their own through the wasm's test*/model* exports (medians of short intervals, JS call overhead subtracted), multiplied by their calls per frame, interleaved with the whole-frame timings. The difference to the whole frame is the rest of processFrame (small; it can come out slightly negative from measurement noise)."]);
   const ours = r.peers.find((p) => p.name === "ours");
   if (r.peers.length) {
     out.push(["Against other WebAssembly suppressors (same audio, Node)", ["system", "us per 10 ms", "% of one core", "x real time", "cost / ours", "set-up ms"],
@@ -180,7 +178,7 @@ function tables(r: Results): [string, string[], string[][], string][] {
   }
   out.push(["Cost vs network width (random models)", ["width", "weights", "model KiB", "network us", "frame us", "% of one core"],
     r.widths.map((w) => [String(w.width), `${(w.weights / 1e6).toFixed(2)} M`, fmt(w.bytes / 1024, 0), us(w.networkUs), us(w.frame.median), fmt(pctCore(w.frame.median), 2)]),
-    "Width = conv1, conv2 and each of the 3 GRUs; dense 128, gru_r 128. Frame = processFrame() median."]);
+    "Width = conv1, conv2 and each of the 3 GRUs; dense 128, gru_r 128. Network = one step (modelRunRepeat(1)), frame = processFrame(), medians of single timings, widths interleaved."]);
   const mm = r.memory;
   out.push([`Memory after ${mm.seconds / 60} minutes of audio through one instance`, ["", "before", "after"], [
     ["wasm memory (64 KiB pages)", String(mm.pagesBefore), String(mm.pagesAfter)],

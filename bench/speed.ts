@@ -101,29 +101,44 @@ export function denoiserFrames(d: Denoiser, audio: Float32Array, n: number): Sam
 
 /**
  * Denoiser.process() on `chunk`-sample blocks (128 = an AudioWorklet render
- * quantum): one sample per call, the cost per 10 ms over `frames` frames.
+ * quantum). The calls are timed in groups that span whole frames (for 128:
+ * 15 calls = 4 frames, under a millisecond), `groups` per call, as the cost
+ * per 10 ms: short intervals, so their median is comparable to the per-frame
+ * medians.
  */
-export function denoiserChunks(d: Denoiser, audio: Float32Array, chunk: number, frames: number): Sampler {
+export function denoiserChunks(d: Denoiser, audio: Float32Array, chunk: number, groups: number): Sampler {
+  const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
+  const span = (chunk * HOP) / gcd(chunk, HOP); // samples in a whole number of calls and of frames
+  const calls = span / chunk, frames = span / HOP;
   const out = new Float32Array(chunk);
-  const calls = Math.ceil((frames * HOP) / chunk);
   let pos = 0;
   return () => {
-    const a = performance.now();
-    for (let k = 0; k < calls; k++) {
-      if (pos + chunk > audio.length) pos = 0;
-      d.process(audio.subarray(pos, pos + chunk), out);
-      pos += chunk;
+    const t: number[] = [];
+    for (let g = 0; g < groups; g++) {
+      if (pos + span > audio.length) pos = 0;
+      const a = performance.now();
+      for (let k = 0; k < calls; k++, pos += chunk) d.process(audio.subarray(pos, pos + chunk), out);
+      t.push(((performance.now() - a) * 1000) / frames);
     }
-    return [((performance.now() - a) * 1000) / ((calls * chunk) / HOP)];
+    return t;
   };
 }
 
-/** Microseconds per call of `fn` over `reps` calls: one sample per round. */
-function perCall(fn: () => void, reps: number): Sampler {
+/**
+ * `samples` timings of `k` back-to-back calls of `fn`, each as microseconds
+ * per call. `k` keeps an interval around 10-100 us: long enough for the
+ * clock, short enough that most intervals are not interrupted, so the
+ * median is the undisturbed cost, the same statistic as the per-frame one.
+ */
+function perCall(fn: () => void, k: number, samples: number): Sampler {
   return () => {
-    const a = performance.now();
-    for (let i = 0; i < reps; i++) fn();
-    return [((performance.now() - a) * 1000) / reps];
+    const t: number[] = [];
+    for (let s = 0; s < samples; s++) {
+      const a = performance.now();
+      for (let i = 0; i < k; i++) fn();
+      t.push(((performance.now() - a) * 1000) / k);
+    }
+    return t;
   };
 }
 
@@ -145,7 +160,7 @@ export interface Stage { name: string; calls: string; us: number }
  * `ex` must have processed some audio, so mixing sees real state. The
  * "call" sampler times a bare JS -> wasm call, subtracted once per block call.
  */
-export function stageSamplers(module: WebAssembly.Module, ex: Exports, audio: Float32Array, reps: number): Record<string, Sampler> {
+export function stageSamplers(module: WebAssembly.Module, ex: Exports, audio: Float32Array, samples: number): Record<string, Sampler> {
   // A separate instance for the scratch blocks: testPitch moves the pitch tracker's state.
   const s = instantiateSync(module) as Exports;
   const A = new Float32Array(s.memory.buffer, s.scratchAPtr(), 4096);
@@ -153,23 +168,25 @@ export function stageSamplers(module: WebAssembly.Module, ex: Exports, audio: Fl
   s.testAnalyze(); // B = a real speech spectrum for the blocks that read it
   // A 240 Hz voice; the window start leaves room for all 11 taps (start - 5T >= 0, start + 5T + 960 <= 4096).
   const T = 200, start = 1500;
-  const net = 20;
+  const n = samples;
   const out: Record<string, Sampler> = {
-    call: perCall(() => { s.frameVad(); }, reps * 4),
-    analyze: perCall(() => { s.testAnalyze(); }, reps),
-    synthesize: perCall(() => { s.testSynthesize(); }, reps),
-    bandEnergy: perCall(() => { s.testBandEnergy(); }, reps),
-    bandCorr: perCall(() => { s.testBandCorr(); }, reps),
-    pitch: perCall(() => { s.testPitch(4096); }, Math.max(20, reps >> 3)),
-    combCausal: perCall(() => { s.testCombTaps(T, 0); s.testCombFilter(start, T); }, reps),
-    combAhead: perCall(() => { s.testCombTaps(T, 960); s.testCombFilter(start, T); }, reps),
-    mix: perCall(() => { ex.testMixPostfilter(); }, reps),
+    call: perCall(() => { s.frameVad(); }, 16, n),
+    analyze: perCall(() => { s.testAnalyze(); }, 4, n),
+    synthesize: perCall(() => { s.testSynthesize(); }, 4, n),
+    bandEnergy: perCall(() => { s.testBandEnergy(); }, 16, n),
+    bandCorr: perCall(() => { s.testBandCorr(); }, 16, n),
+    pitch: perCall(() => { s.testPitch(4096); }, 1, n),
+    combCausal: perCall(() => { s.testCombTaps(T, 0); s.testCombFilter(start, T); }, 16, n),
+    combAhead: perCall(() => { s.testCombTaps(T, 960); s.testCombFilter(start, T); }, 16, n),
+    mix: perCall(() => { ex.testMixPostfilter(); }, 4, n),
   };
-  if (ex.modelReady() === 1) {
-    const f = perCall(() => { ex.modelRunRepeat(net); }, Math.max(1, reps >> 7));
-    out.network = () => f().map((v) => v / net);
-  }
+  if (ex.modelReady() === 1) out.network = networkSteps(ex, n);
   return out;
+}
+
+/** One network step (modelRunRepeat(1)) timed on its own, `n` per call. */
+export function networkSteps(ex: Exports, n: number): Sampler {
+  return perCall(() => { ex.modelRunRepeat(1); }, 1, n);
 }
 
 /** Combine the stage samplers' medians into per-frame stages (call overhead removed). */
@@ -184,7 +201,7 @@ export function stagesFrom(t: Record<string, number[]>): Stage[] {
     // two calls (taps, filter) per comb
     { name: "comb filter", calls: "2 (causal, look-ahead)", us: b("combCausal") + b("combAhead") - 2 * c },
   ];
-  if (t.network) stages.push({ name: "network", calls: "1 step", us: m("network") });
+  if (t.network) stages.push({ name: "network", calls: "1 step", us: b("network") });
   stages.push({ name: "mixing + postfilter", calls: "mix, postfilter, rescale", us: b("mix") });
   return stages;
 }
