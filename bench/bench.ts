@@ -12,17 +12,16 @@
  * Writes OUT/bench.json and OUT/bench.md. Default run about 3 minutes,
  * --quick about 30 s.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { arch, cpus, tmpdir } from "node:os";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { arch, cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { Denoiser, DEFAULT_MODEL_URL } from "../host/denoiser.js";
-import { parseModelFile, weightCount, type ParsedModel } from "../host/model-file.js";
+import { Denoiser } from "../host/denoiser.js";
+import { parseModelFile, weightCount } from "../host/model-file.js";
 import { decodeWav } from "../host/wav.js";
 import { compileWasm } from "../host/wasm.js";
 import { makeConfig, randomModelFile } from "../tools/random-model.js";
 import { peerSpeeds, type PeerSpeed } from "./peer-speed.js";
-import { denoiserChunks, denoiserFrames, longRunMemory, rawFrames, rawInstance, rotate, networkSteps, stageSamplers, stagesFrom, summarise, type FrameCost, type MemoryReport, type Sampler, type Stage } from "./speed.js";
+import { benchModel, denoiserChunks, denoiserFrames, longRunMemory, rawFrames, rawInstance, rotate, networkSteps, stageSamplers, stagesFrom, summarise, type FrameCost, type MemoryReport, type Sampler, type Stage } from "./speed.js";
 import { DEFAULT_INPUT, defaultPoolSizes, runPool, type ThroughputResult } from "./throughput.js";
 import { fmt, mdTable, median, pctCore, textTable, xRealTime } from "./timing.js";
 
@@ -49,16 +48,6 @@ function parseArgs(argv: string[]): Opts {
   return o;
 }
 
-/** The model benchmarked and a description for the report. */
-function chooseModel(o: Opts): { bytes: Uint8Array; model: ParsedModel; label: string } {
-  const path = o.model ?? (existsSync(fileURLToPath(DEFAULT_MODEL_URL)) ? fileURLToPath(DEFAULT_MODEL_URL) : null);
-  const bytes = path ? new Uint8Array(readFileSync(path)) : randomModelFile(makeConfig(256), 1);
-  const model = parseModelFile(bytes);
-  const c = model.config;
-  const what = path ? (o.model ? path : "weights/default.pnm") : "random model (weights/default.pnm not found), width 256";
-  return { bytes, model, label: `${what}: gru ${c.gru} x ${c.gruLayers}, conv ${c.conv1.out}/${c.conv2.out}, ${(weightCount(c) / 1e6).toFixed(2)} M weights` };
-}
-
 function loadAudio(path: string): Float32Array {
   const w = decodeWav(new Uint8Array(readFileSync(path)));
   if (w.info.sampleRate !== 48000) throw new Error(`${path}: need 48 kHz audio, got ${w.info.sampleRate}`);
@@ -66,7 +55,7 @@ function loadAudio(path: string): Float32Array {
 }
 
 interface Results {
-  date: string; node: string; arch: string; cpu: string; cores: number; quick: boolean;
+  date: string; node: string; arch: string; cpu: string; cores: number; loadAverage: number; quick: boolean;
   model: string; audio: string;
   whole: { denoiser: FrameCost; raw: FrameCost; scalar: FrameCost; worklet128: FrameCost; unity: FrameCost };
   stages: Stage[]; other: number;
@@ -80,10 +69,12 @@ function log(s: string): void { process.stderr.write(`${s}\n`); }
 
 async function measure(o: Opts): Promise<Results> {
   const q = o.quick;
+  // Other jobs on the machine slow every figure: say how busy it was.
+  const load = loadavg()[0];
   const simd = await compileWasm(new URL("../../build/percepnet.wasm", import.meta.url));
   const scalar = await compileWasm(new URL("../../build/percepnet-scalar.wasm", import.meta.url));
   const audio = loadAudio(o.audio);
-  const m = chooseModel(o);
+  const m = benchModel(o.model);
   log(`model: ${m.label}`);
 
   // Everything timed per frame runs interleaved in rounds (see rotate): the
@@ -144,7 +135,7 @@ async function measure(o: Opts): Promise<Results> {
   }
 
   return {
-    date: new Date().toISOString(), node: process.version, arch: arch(), cpu: cpus()[0]?.model ?? "?", cores: cpus().length, quick: q,
+    date: new Date().toISOString(), node: process.version, arch: arch(), cpu: cpus()[0]?.model ?? "?", cores: cpus().length, loadAverage: load, quick: q,
     model: m.label, audio: o.audio,
     whole, stages, other, peers, widths, memory, throughput,
   };
@@ -195,7 +186,7 @@ function tables(r: Results): [string, string[], string[][], string][] {
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const r = await measure(o);
-  const head = `node ${r.node}, ${r.arch}, ${r.cpu} (${r.cores} cores), ${r.date}${r.quick ? ", --quick" : ""}\nmodel: ${r.model}\naudio: ${r.audio}`;
+  const head = `node ${r.node}, ${r.arch}, ${r.cpu} (${r.cores} cores, load average ${r.loadAverage.toFixed(1)} at start), ${r.date}${r.quick ? ", --quick" : ""}\nmodel: ${r.model}\naudio: ${r.audio}`;
   const ts = tables(r);
   console.log(`\n${head}\n`);
   for (const [title, h, rows, note] of ts) console.log(`${title}\n${textTable(h, rows)}\n${note}\n`);

@@ -4,10 +4,13 @@
  * cost against network width, and memory after a long run.
  */
 import { performance } from "node:perf_hooks";
-import { Denoiser } from "../host/denoiser.js";
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Denoiser, DEFAULT_MODEL_URL } from "../host/denoiser.js";
 import { loadModelIntoWasm, type ModelExports } from "../host/model.js";
 import { instantiateSync } from "../host/wasm.js";
-import type { ParsedModel } from "../host/model-file.js";
+import { parseModelFile, weightCount, type ParsedModel } from "../host/model-file.js";
+import { makeConfig, randomModelFile } from "../tools/random-model.js";
 import { fullGc, median, quantile } from "./timing.js";
 
 const HOP = 480;
@@ -16,6 +19,21 @@ const SCALE = 32768;
 
 type Fn = (...a: number[]) => number;
 type Exports = ModelExports & Record<string, Fn>;
+
+/**
+ * The model to benchmark: `path`, else weights/default.pnm if it exists,
+ * else a random model of width 256 (cost depends on the shape, not on the
+ * weights), with a description saying which.
+ */
+export function benchModel(path?: string): { bytes: Uint8Array; model: ParsedModel; label: string } {
+  const def = fileURLToPath(DEFAULT_MODEL_URL);
+  const file = path ?? (existsSync(def) ? def : null);
+  const bytes = file ? new Uint8Array(readFileSync(file)) : randomModelFile(makeConfig(256), 1);
+  const model = parseModelFile(bytes);
+  const c = model.config;
+  const what = file ? (path ?? "weights/default.pnm") : "random model (weights/default.pnm not found), width 256";
+  return { bytes, model, label: `${what}: gru ${c.gru} x ${c.gruLayers}, conv ${c.conv1.out}/${c.conv2.out}, ${(weightCount(c) / 1e6).toFixed(2)} M weights` };
+}
 
 /** Per-frame cost of the whole pipeline, in microseconds. */
 export interface FrameCost { median: number; mean: number; p99: number; frames: number }
