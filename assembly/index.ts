@@ -73,5 +73,11 @@ export function testCombTaps(T: i32, future: i32): f32 {
 export function testCombFilter(start: i32, T: i32): void { combFilter(scratchA, start, T, scratchB); }
 /** pitch tracker on A with the window ending at `end` (needs end >= 2688). */
 export function testPitch(end: i32): void { Pt.pitchUpdate(scratchA, end); }
+/**
+ * Mixing, postfilter and band rescaling of the frame loop on its current
+ * state (the last frame's spectra and applied gains); only frame scratch is
+ * written, so the next processFrame() is unaffected. For the benchmark.
+ */
+export function testMixPostfilter(): void { F.mixPostfilter(); }
 
 export * from "./model";

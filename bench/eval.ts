@@ -1,10 +1,15 @@
 /**
  * Objective evaluation of the denoiser and its peers.
  *
- *   node dist/bench/eval.js --clean DIR --noisy DIR [--out report/] [--only a,b]
+ *   node dist/bench/eval.js [--clean DIR --noisy DIR] [--out report/] [--only a,b]
  *        [--max-files N] [--snr-map FILE.json] [--dnsmos-model PATH] [--no-dnsmos]
- *        [--spectrogram NAME.wav] [--model PATH.pnm]
+ *        [--spectrogram NAME.wav] [--model PNM] [--n 16] [--seed 1] [--testset DIR]
  *
+ * Without --clean/--noisy (`npm run eval`), a default test set is made first
+ * (bench/default-testset.ts: N validation-split mixtures at 0/5/10/20 dB
+ * with reverberation, by tools/make-mixtures.ts, seed S, kept in
+ * out/eval-testset-... or --testset DIR, and reused while N and S match).
+ * --model evaluates "ours" with that model file instead of weights/default.pnm.
  * Clean/noisy pairs are matched by file name (48 kHz mono wav; other rates
  * are resampled to 48 kHz). Each system enhances the noisy file; its delay is
  * removed (declared, or estimated by cross-correlation against the clean
@@ -17,6 +22,7 @@ import { basename, join } from "node:path";
 import cliProgress from "cli-progress";
 import { resample } from "../host/resample.js";
 import { advance, estimateDelay } from "./align.js";
+import { DEFAULT_TESTSET, ensureTestset, makeMixturesArgs, testsetDir, type TestsetSpec } from "./default-testset.js";
 import { ENHANCERS, type Enhancer } from "./enhancers/index.js";
 import { createOurs } from "./enhancers/ours.js";
 import { Dnsmos, DEFAULT_DNSMOS_MODEL } from "./metrics/dnsmos.js";
@@ -31,12 +37,17 @@ const FS = 48000;
 const TAIL = Math.round(0.2 * FS);
 
 interface Args {
-  clean: string; noisy: string; out: string; only?: string[]; maxFiles?: number; model?: string;
+  clean: string; noisy: string; out: string; only?: string[]; maxFiles?: number;
   snrMap?: string; dnsmosModel: string; dnsmos: boolean; spectrogram?: string;
+  model?: string; testset: TestsetSpec; testsetDir?: string;
+  /** How the default test set was made, when it was used. */
+  generated?: string;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Partial<Args> & { dnsmos: boolean } = { out: "report", dnsmosModel: DEFAULT_DNSMOS_MODEL, dnsmos: true };
+  const a: Partial<Args> & { dnsmos: boolean; testset: TestsetSpec } = {
+    out: "report", dnsmosModel: DEFAULT_DNSMOS_MODEL, dnsmos: true, testset: { ...DEFAULT_TESTSET },
+  };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = () => {
@@ -53,15 +64,24 @@ function parseArgs(argv: string[]): Args {
       case "--snr-map": a.snrMap = v(); break;
       case "--dnsmos-model": a.dnsmosModel = v(); break;
       case "--no-dnsmos": a.dnsmos = false; break;
-      case "--model": a.model = v(); break;
       case "--spectrogram": a.spectrogram = v(); break;
+      case "--model": a.model = v(); break;
+      case "--n": a.testset.n = Number(v()); break;
+      case "--seed": a.testset.seed = Number(v()); break;
+      case "--testset": a.testsetDir = v(); break;
       case "-h": case "--help":
         console.log(readFileSync(new URL(import.meta.url)).toString().split("*/")[0]);
         process.exit(0);
       default: throw new Error(`unknown argument ${k}`);
     }
   }
-  if (!a.clean || !a.noisy) throw new Error("--clean DIR and --noisy DIR are required");
+  if (!a.clean !== !a.noisy) throw new Error("give both --clean DIR and --noisy DIR, or neither (default test set)");
+  if (!Number.isInteger(a.testset.n) || a.testset.n < 1 || !Number.isInteger(a.testset.seed)) throw new Error("--n and --seed must be integers, n >= 1");
+  if (!a.clean) {
+    const dir = a.testsetDir ?? testsetDir(a.testset);
+    Object.assign(a, ensureTestset(a.testset, dir));
+    a.generated = `node dist/tools/make-mixtures.js ${makeMixturesArgs(a.testset, dir).join(" ")}`;
+  }
   return a as Args;
 }
 
@@ -77,7 +97,7 @@ function load48k(path: string): Float32Array {
   return sampleRate === FS ? samples : resample(samples, sampleRate, FS);
 }
 
-async function createSystems(only: string[] | undefined, model?: string): Promise<{ systems: Enhancer[]; skipped: Record<string, string> }> {
+async function createSystems(only: string[] | undefined, model: string | undefined): Promise<{ systems: Enhancer[]; skipped: Record<string, string> }> {
   const names = only ?? [...ENHANCERS.keys()];
   const systems: Enhancer[] = [];
   const skipped: Record<string, string> = {};
@@ -165,6 +185,7 @@ async function main(): Promise<void> {
 
   const groups = groupByCondition(rows.filter((r) => !r.system.startsWith("clean")));
   let md = `# Objective evaluation\n\nclean: \`${args.clean}\`, noisy: \`${args.noisy}\`, ${files.length} file pairs, 48 kHz.\n\n`;
+  if (args.generated) md += `Default test set (validation split: speakers and noises not used in training), made by \`${args.generated}\`.\n\n`;
   md += `Intrusive metrics after removing each system's delay (declared, or estimated by cross-correlation with the clean file; median shown in samples at 48 kHz). RTF = processing time / audio duration on this machine, single thread. "clean (reference)" is DNSMOS of the clean files themselves.\n\n`;
   md += markdownTable(summary) + "\n\n";
   if (Object.keys(skipped).length) md += `Not run: ${Object.entries(skipped).map(([k, v]) => `**${k}** (${v})`).join("; ")}\n\n`;
