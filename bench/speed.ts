@@ -26,8 +26,8 @@ type Exports = ModelExports & Record<string, Fn>;
  * weights), with a description saying which.
  */
 export function benchModel(path?: string): { bytes: Uint8Array; model: ParsedModel; label: string } {
-  const def = fileURLToPath(DEFAULT_MODEL_URL);
-  const file = path ?? (existsSync(def) ? def : null);
+  const def = DEFAULT_MODEL_URL ? fileURLToPath(DEFAULT_MODEL_URL) : "";
+  const file = path ?? (def && existsSync(def) ? def : null);
   const bytes = file ? new Uint8Array(readFileSync(file)) : randomModelFile(makeConfig(256), 1);
   const model = parseModelFile(bytes);
   const c = model.config;
