@@ -53,7 +53,8 @@ def main(argv=None):
     if a.float_ref:
         if a.ref_pnf:
             f = PnfFile(a.ref_pnf)
-            feats = np.asarray(f.records[:1, :a.ref_frames, :f.n_feat], np.float32)
+            n = min(a.ref_frames, f.seq_len)
+            feats = np.array(f.read_rows(0, 0, n)[None, :, :f.n_feat], np.float32)
         else:
             feats = synthetic_features(a.ref_frames, model.config)
         g, r, v = run(model, feats)

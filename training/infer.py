@@ -77,7 +77,7 @@ def main(argv=None):
     model, _ = load_model(a.model)
     f = PnfFile(a.pnf)
     idx = [int(s) for s in a.seqs.split(",")] if a.seqs else list(range(f.n_seq))
-    feats, _, _, _ = f.split(np.asarray(f.records[idx]))
+    feats, _, _, _ = f.split(np.stack([f.read_rows(i, 0, f.seq_len) for i in idx]))
     write_outputs(a.out, *run(model, feats, a.stream))
     print(f"{len(idx)} sequences x {f.seq_len} frames -> {a.out}")
 

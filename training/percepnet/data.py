@@ -1,6 +1,7 @@
 """Batches of random crops from .pnf feature dumps, with loss masks."""
 import glob
 import os
+import sys
 
 import numpy as np
 import torch
@@ -82,7 +83,15 @@ class CropSampler:
             f = eligible[i]
             s = int(rng.integers(f.n_seq))
             st = int(rng.integers(f.seq_len - length + 1))
-            recs.append(np.asarray(f.records[s, st:st + length]))
+            try:
+                recs.append(f.read_rows(s, st, length))
+            except ValueError as e:
+                # Rewritten underneath by the dataset builder: drop it for now.
+                print(f"dropping {f.path}: {e}", file=sys.stderr)
+                self.files.remove(f)
+                if not self.files:
+                    raise
+                return self.sample()
             vbs.append(f.valid_bands[s])
         return make_batch(recs, vbs, self.n_feat, self.n_bands, self.lookahead)
 
@@ -106,7 +115,7 @@ def eval_batches(pnf, batch=16, max_frames=None, lookahead=2, max_len=2000):
         ln = items[i][2]
         group = [it for it in items[i:i + batch] if it[2] == ln]
         i += len(group)
-        recs = [np.asarray(f.records[s, st:st + ln]) for s, st, _ in group]
+        recs = [f.read_rows(s, st, ln) for s, st, _ in group]
         yield make_batch(recs, [f.valid_bands[s] for s, _, _ in group],
                          f.n_feat, f.n_bands, lookahead)
 
@@ -120,7 +129,7 @@ def feature_stats(files, max_frames=200000, rng=None):
     chunks, used = [], 0
     for i in order:
         f, s = picks[i]
-        chunks.append(np.asarray(f.records[s, :, :f.n_feat], np.float64))
+        chunks.append(f.read_rows(s, 0, f.seq_len)[:, :f.n_feat].astype(np.float64))
         used += f.seq_len
         if used >= max_frames:
             break

@@ -1,4 +1,5 @@
 """Feature dump (.pnf) reading and writing, docs/FORMATS.md section 2."""
+import os
 import struct
 
 import numpy as np
@@ -40,11 +41,49 @@ class PnfFile:
             size = f.seek(0, 2)
         if size != expect:
             raise ValueError(f"{path}: size {size} != expected {expect}")
-        if n_seq * seq_len == 0:
-            self.records = np.zeros((n_seq, seq_len, rec_len), np.float32)
-        else:
-            self.records = np.memmap(self.path, np.float32, "r", offset=offset,
-                                     shape=(n_seq, seq_len, rec_len))
+        self._offset = offset
+        self._fd = None
+        self._records = None
+
+    @property
+    def records(self):
+        """[nSeq, seqLen, recLen] float32 memory map (zeros for an empty file).
+
+        Prefer `read_rows` on files another process may rewrite: touching a
+        memory map of a file truncated underneath kills the process (SIGBUS).
+        """
+        if self._records is None:
+            shape = (self.n_seq, self.seq_len, self.rec_len)
+            if self.frames == 0:
+                self._records = np.zeros(shape, np.float32)
+            else:
+                self._records = np.memmap(self.path, np.float32, "r", offset=self._offset, shape=shape)
+        return self._records
+
+    def read_rows(self, seq, start, count):
+        """Records [count, recLen] of sequence `seq` from row `start`, by a plain read.
+
+        The file stays open, so a deleted file keeps reading; a truncated one
+        raises ValueError instead of crashing.
+        """
+        if not (0 <= seq < self.n_seq and 0 <= start and start + count <= self.seq_len):
+            raise IndexError("rows out of range")
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDONLY)
+        nbytes = 4 * count * self.rec_len
+        pos = self._offset + 4 * (seq * self.seq_len + start) * self.rec_len
+        buf = os.pread(self._fd, nbytes, pos)
+        if len(buf) != nbytes:
+            raise ValueError(f"{self.path}: short read (file changed?)")
+        return np.frombuffer(buf, "<f4").reshape(count, self.rec_len)
+
+    def close(self):
+        if getattr(self, "_fd", None) is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __del__(self):
+        self.close()
 
     @property
     def frames(self):

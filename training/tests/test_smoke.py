@@ -71,6 +71,18 @@ class PnfTest(TmpDir):
         self.assertEqual(s["x"].shape[0], 4)
         self.assertTrue(10 <= s["x"].shape[1] <= 20)
 
+    def test_sampler_survives_truncated_file(self):
+        x, t = synthetic(2, 40)
+        write_pnf(self.path("a.pnf"), x, t)
+        write_pnf(self.path("b.pnf"), x, t)
+        s = CropSampler([self.path("a.pnf"), self.path("b.pnf")], batch=8, crop=(20, 30),
+                        rng=np.random.default_rng(0))
+        with open(self.path("a.pnf"), "r+b") as fh:
+            fh.truncate(100)  # as a builder restarting and rewriting the file does
+        for _ in range(3):
+            self.assertEqual(s.sample()["x"].shape[0], 8)
+        self.assertEqual([os.path.basename(f.path) for f in s.files], ["b.pnf"])
+
     def test_rejects_truncated(self):
         x, t = synthetic(1, 10)
         write_pnf(self.path("a.pnf"), x, t)
