@@ -13,13 +13,16 @@ export const DEFAULT_MODEL_URL: URL | undefined = (() => {
   try { return new URL("../../weights/default.pnm", import.meta.url); } catch { return undefined; }
 })();
 
+/** `URL` does not exist in an AudioWorkletGlobalScope: test for it without touching the global. */
+function isURL(v: unknown): v is URL { return typeof URL === "function" && v instanceof URL; }
+
 /** A model as accepted by the API: parsed, bytes, a path/URL, or null for none. */
 export type ModelSource = ParsedModel | Uint8Array | ArrayBuffer | string | URL | null;
 
 let defaultModel: Promise<ParsedModel> | undefined;
 
 async function readModelBytes(src: string | URL): Promise<Uint8Array> {
-  const url = src instanceof URL ? src : /^[a-z]+:/i.test(src) && !/^[a-z]:\\/i.test(src) ? new URL(src) : null;
+  const url = isURL(src) ? src : /^[a-z]+:/i.test(src) && !/^[a-z]:\\/i.test(src) ? new URL(src) : null;
   if (!url || url.protocol === "file:") {
     const fs = await import("node:fs/promises");
     const { fileURLToPath } = await import("node:url");
@@ -40,7 +43,7 @@ export async function resolveModel(src: ModelSource | undefined): Promise<Parsed
     defaultModel ??= readModelBytes(DEFAULT_MODEL_URL).then(parseModelFile);
     return defaultModel;
   }
-  if (typeof src === "string" || src instanceof URL) return parseModelFile(await readModelBytes(src));
+  if (typeof src === "string" || isURL(src)) return parseModelFile(await readModelBytes(src));
   if (src instanceof Uint8Array || src instanceof ArrayBuffer) return parseModelFile(src);
   return src;
 }
@@ -105,12 +108,12 @@ function checkOptions(o: DenoiserOptions): void {
     throw new RangeError(`percepnet: attenuationLimitDb must be a number >= 0 (dB), got ${String(a)}`);
   }
   const m = o.model;
-  if (m !== undefined && m !== null && typeof m !== "string" && !(m instanceof URL) && !(m instanceof Uint8Array)
+  if (m !== undefined && m !== null && typeof m !== "string" && !isURL(m) && !(m instanceof Uint8Array)
     && !(m instanceof ArrayBuffer) && !isParsedModel(m)) {
     throw new TypeError("percepnet: model must be a ParsedModel, Uint8Array, ArrayBuffer, path, URL or null");
   }
   const w = o.wasm;
-  if (w !== undefined && typeof w !== "string" && !(w instanceof URL) && !(w instanceof WebAssembly.Module)
+  if (w !== undefined && typeof w !== "string" && !isURL(w) && !(w instanceof WebAssembly.Module)
     && !(w instanceof ArrayBuffer) && !ArrayBuffer.isView(w)) {
     throw new TypeError("percepnet: wasm must be a WebAssembly.Module, bytes, path or URL");
   }
@@ -164,8 +167,7 @@ export class Denoiser {
     this.ex = instantiateSync(module);
     this.fns = this.ex as unknown as Record<string, (...a: number[]) => number>;
     const m = opts.model;
-    // `URL` is absent in an AudioWorkletGlobalScope, hence the typeof guard.
-    if (typeof m === "string" || (typeof URL === "function" && m instanceof URL)) throw new TypeError("percepnet: new Denoiser() needs a parsed model or its bytes; use Denoiser.create() to load from a path or URL");
+    if (typeof m === "string" || isURL(m)) throw new TypeError("percepnet: new Denoiser() needs a parsed model or its bytes; use Denoiser.create() to load from a path or URL");
     if (m !== null && m !== undefined && opts.mode !== "unity" && opts.mode !== "oracle") {
       loadModelIntoWasm(this.ex, m instanceof Uint8Array || m instanceof ArrayBuffer ? parseModelFile(m) : (m as ParsedModel));
       this.modelLoaded = true;
