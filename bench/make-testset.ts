@@ -17,21 +17,12 @@ import { join } from "node:path";
 import { fft, nextPow2 } from "./metrics/fft.js";
 import { readWav, writeWav } from "./wav.js";
 import { resample } from "../host/resample.js";
+import { mulberry32 } from "../host/dataset/rng.js";
+const rng = mulberry32;
 
 const FS = 48000;
 const SAMPLES = "../shared/data/samples";
 
-/** mulberry32: small seeded PRNG, so a seed always gives the same set. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function load(path: string): Float32Array {
   const { samples, sampleRate } = readWav(path);

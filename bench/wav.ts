@@ -1,30 +1,20 @@
-/** WAV file I/O for the benchmark scripts (wavefile package), mono float32. */
+/** WAV file I/O for the benchmark scripts: mono files over the product's own reader/writer (host/wav.ts). */
 import { readFileSync, writeFileSync } from "node:fs";
-import wavefilePkg from "wavefile";
-
-const { WaveFile } = wavefilePkg as unknown as typeof import("wavefile");
+import { decodeWav, encodeWav } from "../host/wav.js";
 
 /** A mono signal with its sample rate. */
 export interface Audio { samples: Float32Array; sampleRate: number }
 
-/** Read a wav (any bit depth); multi-channel files are averaged to mono, samples in [-1, 1]. */
+/** Read a wav (any format host/wav.ts reads); multi-channel files are averaged to mono. */
 export function readWav(path: string): Audio {
-  const wav = new WaveFile(readFileSync(path));
-  wav.toBitDepth("32f");
-  const fmt = wav.fmt as { numChannels: number; sampleRate: number };
-  const data = wav.getSamples(false, Float64Array) as unknown as Float64Array | Float64Array[];
-  const chans = Array.isArray(data) ? data : [data];
-  const n = chans[0].length;
-  const out = new Float32Array(n);
-  for (const c of chans) for (let i = 0; i < n; i++) out[i] += c[i] / chans.length;
-  return { samples: out, sampleRate: fmt.sampleRate };
+  const { info, channels } = decodeWav(new Uint8Array(readFileSync(path)));
+  if (channels.length === 1) return { samples: channels[0], sampleRate: info.sampleRate };
+  const out = new Float32Array(channels[0].length);
+  for (const c of channels) for (let i = 0; i < out.length; i++) out[i] += c[i] / channels.length;
+  return { samples: out, sampleRate: info.sampleRate };
 }
 
 /** Write mono 16-bit PCM (clipped to [-1, 1]). */
 export function writeWav(path: string, samples: Float32Array, sampleRate: number): void {
-  const pcm = new Int16Array(samples.length);
-  for (let i = 0; i < samples.length; i++) pcm[i] = Math.round(Math.max(-1, Math.min(1, samples[i])) * 32767);
-  const wav = new WaveFile();
-  wav.fromScratch(1, sampleRate, "16", pcm);
-  writeFileSync(path, wav.toBuffer());
+  writeFileSync(path, encodeWav([samples], { sampleRate, format: "pcm16" }).bytes);
 }

@@ -2,18 +2,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { siSdr } from "../bench/metrics/sisdr.js";
 import { stoi, estoi, thirdOctaveBands } from "../bench/metrics/stoi.js";
+import { mulberry32 } from "../host/dataset/rng.js";
+const rng = mulberry32;
 
-/** Deterministic PRNG so the tests are reproducible. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussian(n: number, seed: number): Float32Array {
   const r = rng(seed);

@@ -4,6 +4,9 @@ import { fileURLToPath } from "node:url";
 import wavefile from "wavefile";
 const { WaveFile } = wavefile;
 import { compileWasm, instantiateSync } from "../host/wasm.js";
+import { mulberry32 } from "../host/dataset/rng.js";
+/** Seeded uniform PRNG (mulberry32, host/dataset/rng.ts). */
+export const rng = mulberry32;
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const SHARED = process.env.PERCEPNET_SHARED ?? `${ROOT}../shared`;
@@ -33,17 +36,6 @@ export function readSample(name: string): Float32Array {
   return out;
 }
 
-/** Seeded uniform PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** SNR in dB of `y` against reference `x`. */
 export function snrDb(x: Float32Array, y: Float32Array): number {

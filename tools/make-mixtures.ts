@@ -13,35 +13,16 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import { Corpus, DEFAULT_CORPUS_ROOT, splitCorpus } from "../host/dataset/corpus.js";
+import { encodeWav } from "../host/wav.js";
 import { mixtureAt, REVERB_ONLY, VALIDATION_SEED, type MixtureOptions } from "../host/dataset/mixture.js";
 
 const USAGE = `usage: make-mixtures --out DIR [--split train|val] [--n N] [--seed S]
        [--snrs 0,5,10,20] [--reverb | --no-reverb | --reverb-only] [--seconds 10]
        [--format f32|s16] [--data ${DEFAULT_CORPUS_ROOT}]`;
 
-/** Encodes mono 48 kHz audio as a WAV file (IEEE float32 or 16-bit PCM with clamping). */
-export function encodeWav(x: Float32Array, fs: number, format: "f32" | "s16"): Buffer {
-  const bytes = format === "f32" ? 4 : 2;
-  const data = x.length * bytes;
-  const b = Buffer.alloc(44 + data);
-  b.write("RIFF", 0, "ascii");
-  b.writeUInt32LE(36 + data, 4);
-  b.write("WAVE", 8, "ascii");
-  b.write("fmt ", 12, "ascii");
-  b.writeUInt32LE(16, 16);
-  b.writeUInt16LE(format === "f32" ? 3 : 1, 20);
-  b.writeUInt16LE(1, 22);
-  b.writeUInt32LE(fs, 24);
-  b.writeUInt32LE(fs * bytes, 28);
-  b.writeUInt16LE(bytes, 32);
-  b.writeUInt16LE(bytes * 8, 34);
-  b.write("data", 36, "ascii");
-  b.writeUInt32LE(data, 40);
-  for (let i = 0; i < x.length; i++) {
-    if (format === "f32") b.writeFloatLE(x[i], 44 + 4 * i);
-    else b.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(x[i] * 32768))), 44 + 2 * i);
-  }
-  return b;
+/** Encodes mono 48 kHz audio as a WAV file (IEEE float32, or 16-bit PCM clipped to full scale). */
+export function encodeMono(x: Float32Array, fs: number, format: "f32" | "s16"): Uint8Array {
+  return encodeWav([x], { sampleRate: fs, format: format === "f32" ? "float32" : "pcm16" }).bytes;
 }
 
 async function main(): Promise<void> {
@@ -107,8 +88,8 @@ async function main(): Promise<void> {
     synthMs += performance.now() - t0;
     synthCpuMs += (cu.user + cu.system) / 1000;
     const name = `${split}_${String(i).padStart(4, "0")}${snr === null ? "" : `_snr${snr}`}.wav`;
-    writeFileSync(join(out, "clean", name), encodeWav(m.clean, 48000, format));
-    writeFileSync(join(out, "noisy", name), encodeWav(m.noisy, 48000, format));
+    writeFileSync(join(out, "clean", name), encodeMono(m.clean, 48000, format));
+    writeFileSync(join(out, "noisy", name), encodeMono(m.noisy, 48000, format));
     meta.push({ name, index: i, ...m.meta });
     bar.update(i + 1, { name });
   }

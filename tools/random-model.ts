@@ -8,18 +8,10 @@
  * their whole range), biases uniform in +-0.1.
  */
 import { layerSpecs, writeModelFile, type FloatTensors, type ModelConfig } from "../host/model-file.js";
+import { mulberry32 } from "../host/dataset/rng.js";
+/** Seeded uniform PRNG (mulberry32, host/dataset/rng.ts). */
+export const rng = mulberry32;
 
-/** Deterministic PRNG (mulberry32) returning floats in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The paper's layout with free widths. */
 export function makeConfig(width: number, opts: { dense?: number; gruR?: number; gruLayers?: number; vad?: boolean } = {}): ModelConfig {
