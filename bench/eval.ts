@@ -4,6 +4,7 @@
  *   node dist/bench/eval.js [--clean DIR --noisy DIR] [--out report/] [--only a,b]
  *        [--max-files N] [--snr-map FILE.json] [--dnsmos-model PATH] [--no-dnsmos]
  *        [--spectrogram NAME.wav] [--model PNM] [--n 16] [--seed 1] [--testset DIR]
+ *        [--reuse EARLIER/eval.json]
  *
  * Without --clean/--noisy (`npm run eval`), a default test set is made first
  * (bench/default-testset.ts: N validation-split mixtures at 0/5/10/20 dB
@@ -40,6 +41,8 @@ interface Args {
   clean: string; noisy: string; out: string; only?: string[]; maxFiles?: number;
   snrMap?: string; dnsmosModel: string; dnsmos: boolean; spectrogram?: string;
   model?: string; testset: TestsetSpec; testsetDir?: string;
+  /** eval.json of an earlier run on the same files: its rows for systems not run now are kept. */
+  reuse?: string;
   /** How the default test set was made, when it was used. */
   generated?: string;
 }
@@ -66,6 +69,7 @@ function parseArgs(argv: string[]): Args {
       case "--no-dnsmos": a.dnsmos = false; break;
       case "--spectrogram": a.spectrogram = v(); break;
       case "--model": a.model = v(); break;
+      case "--reuse": a.reuse = v(); break;
       case "--n": a.testset.n = Number(v()); break;
       case "--seed": a.testset.seed = Number(v()); break;
       case "--testset": a.testsetDir = v(); break;
@@ -178,6 +182,15 @@ async function main(): Promise<void> {
   }
   bar.stop();
   for (const s of systems) s.dispose?.();
+  if (args.reuse) {
+    // Systems measured earlier on the same files (e.g. the peers, while only "ours" changes).
+    const prev = JSON.parse(readFileSync(args.reuse, "utf8")) as { rows: FileResult[] };
+    const now = new Set(rows.map((r) => r.system)), wanted = new Set(files);
+    const kept = prev.rows.filter((r) => !now.has(r.system) && wanted.has(r.file))
+      .map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v === "Infinity" ? Infinity : v])) as unknown as FileResult);
+    rows.push(...kept);
+    console.error(`reused ${kept.length} rows of ${new Set(kept.map((r) => r.system)).size} systems from ${args.reuse}`);
+  }
 
   const summary = summarise(rows);
   console.log(`\n${files.length} files; mean per system:\n`);
