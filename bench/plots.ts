@@ -89,7 +89,7 @@ function drawAxes(ctx: SKRSContext2D, x0: number, y0: number, w: number, h: numb
 }
 
 /** A grid of metric-vs-SNR plots (one per metric), shared legend, to `path`. */
-export function plotCurves(path: string, metrics: { label: string; curves: Curve[] }[]): void {
+export function plotCurves(path: string, metrics: { label: string; curves: Curve[] }[], xLabel = "input SNR (dB)"): void {
   const cols = Math.min(3, metrics.length), rows = Math.ceil(metrics.length / cols);
   const cw = 360, ch = 240, legendH = 24 * Math.ceil((metrics[0]?.curves.length ?? 0) / 4) + 20;
   const canvas = createCanvas(cols * cw + 20, rows * ch + legendH + 30);
@@ -102,7 +102,7 @@ export function plotCurves(path: string, metrics: { label: string; curves: Curve
     let lo = Math.min(...ys), hi = Math.max(...ys);
     const pad = (hi - lo) * 0.05 || 0.5;
     lo -= pad; hi += pad;
-    const map = drawAxes(ctx, x0, y0, cw - 90, ch - 60, xs, lo, hi, `${m.label} vs input SNR (dB)`);
+    const map = drawAxes(ctx, x0, y0, cw - 90, ch - 60, xs, lo, hi, `${m.label} vs ${xLabel}`);
     m.curves.forEach((c, j) => {
       ctx.strokeStyle = PALETTE[j % PALETTE.length]; ctx.fillStyle = ctx.strokeStyle; ctx.lineWidth = 2;
       ctx.beginPath();
