@@ -100,6 +100,8 @@ export const COMMANDS: Record<string, Command> = {
   denoise: { summary: "denoise a WAV file (default command)", usage: DENOISE_USAGE, run: runDenoise },
   oracle: { summary: "enhance with ideal gains from a clean reference", usage: "see percepnet oracle --help",
     run: async (a, d) => (await import("./cli-oracle.js")).runOracle(a, d) },
+  dump: { summary: "write features + training targets of a clean/noise mix (.pnf)", usage: "see percepnet dump --help",
+    run: async (a, d) => (await import("./cli-dump.js")).runDump(a, d) },
 };
 const DEFAULT_COMMAND = "denoise";
 

@@ -90,3 +90,25 @@ test("CLI: percepnet oracle writes an enhanced, time-aligned file and refuses to
   assert.equal(await main(args, { io }), 2);
   assert.deepEqual(readFileSync(out), before);
 });
+
+test("CLI: percepnet dump mixes clean + noise (+ room) into a .pnf the trainer can read; refuses to overwrite", async () => {
+  const { main } = await import("../host/cli.js");
+  const { SAMPLES } = await import("./util.js");
+  const dir = mkdtempSync(join(tmpdir(), "dump-"));
+  const out = join(dir, "d.pnf");
+  const io = { stdout: { write() {} }, stderr: { write() {} } };
+  const args = ["dump", "--clean", `${SAMPLES}/speech_clean_freesound_33711.wav`, "--noise", `${SAMPLES}/noise_freesound_573577.wav`,
+    "--rir", `${SAMPLES}/rir_sim_rt60_0.79.wav`, "--snr", "0", "-o", out];
+  assert.equal(await main(args, { io }), 0);
+  const f = readPnf(readFileSync(out));
+  assert.equal(f.nSeq, 1);
+  assert.equal(f.seqLen, Math.floor(readSample("speech_clean_freesound_33711.wav").length / 480));
+  let meanGain = 0;
+  for (let t = 0; t < f.seqLen; t++) for (let b = 0; b < 34; b++) meanGain += f.records[t * PNF_RECORD + 70 + b];
+  meanGain /= f.seqLen * 34;
+  assert.ok(meanGain > 0.05 && meanGain < 0.8, `mean oracle gain at 0 dB with a room: ${meanGain}`);
+  const before = readFileSync(out);
+  assert.equal(await main(args, { io }), 2);
+  assert.deepEqual(readFileSync(out), before);
+  assert.equal(await main(["dump", "--clean", "x.wav", "--noise", "y.wav", "--snr", "abc", "-o", join(dir, "e.pnf")], { io }), 2);
+});
