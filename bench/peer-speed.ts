@@ -27,7 +27,8 @@ export interface PeerSpeed {
 }
 
 /** The systems timed, in table order ("noisy" is the identity: nothing to time). */
-export const PEER_NAMES = [...ENHANCERS.keys()].filter((n) => n !== "noisy" && n !== "ours");
+// not systems a user could run instead: the unprocessed input, ours, and the oracle (needs the clean signal)
+export const PEER_NAMES = [...ENHANCERS.keys()].filter((n) => n !== "noisy" && n !== "ours" && n !== "oracle");
 
 /** `seconds` of audio by looping `audio`. */
 function loopTo(audio: Float32Array, seconds: number): Float32Array {
