@@ -5,6 +5,8 @@ import wavefile from "wavefile";
 const { WaveFile } = wavefile;
 import { compileWasm, instantiateSync } from "../host/wasm.js";
 import { mulberry32 } from "../host/dataset/rng.js";
+import { segSnr } from "../bench/metrics/segsnr.js";
+export { segSnr };
 /** Seeded uniform PRNG (mulberry32, host/dataset/rng.ts). */
 export const rng = mulberry32;
 
@@ -54,18 +56,6 @@ export function siSdr(ref: Float32Array, est: Float32Array): number {
   return 10 * Math.log10(s / Math.max(e, 1e-20));
 }
 
-/** Segmental SNR (20 ms frames, each clamped to [-10, 35] dB, silent reference frames skipped). */
-export function segSnr(ref: Float32Array, est: Float32Array, frame = 960): number {
-  let sum = 0, n = 0;
-  for (let i = 0; i + frame <= ref.length; i += frame) {
-    let s = 0, e = 0;
-    for (let j = i; j < i + frame; j++) { s += ref[j] * ref[j]; const d = ref[j] - est[j]; e += d * d; }
-    if (s < 1e-6 * frame) continue;
-    sum += Math.max(-10, Math.min(35, 10 * Math.log10(s / Math.max(e, 1e-20))));
-    n++;
-  }
-  return sum / Math.max(n, 1);
-}
 
 /** noise scaled so that clean + noise has the given SNR (noise looped to length). */
 export function mix(clean: Float32Array, noise: Float32Array, snrDb: number): Float32Array {
