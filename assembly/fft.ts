@@ -50,6 +50,14 @@ function initTables(): void {
 }
 initTables();
 
+// y[o + u*os] = b * twiddle (the twiddle at TW[t + 2(u-1)]): the last step of every butterfly.
+// @ts-ignore: decorator
+@inline function twiddleStore(y: StaticArray<f32>, at: i32, br: f32, bi: f32, t: i32): void {
+  const wr = unchecked(TW[t]), wi = unchecked(TW[t + 1]);
+  unchecked(y[at] = br * wr - bi * wi);
+  unchecked(y[at + 1] = br * wi + bi * wr);
+}
+
 // One Stockham decimation-in-frequency stage: n-point sub-transforms of
 // stride s, radix r, from x into y.
 // @ts-ignore: decorator
@@ -65,10 +73,8 @@ initTables();
       if (r == 2) {
         const ar = unchecked(x[i0]), ai = unchecked(x[i0 + 1]);
         const br = unchecked(x[i0 + sm]), bi = unchecked(x[i0 + sm + 1]);
-        const wr = unchecked(TW[t]), wi = unchecked(TW[t + 1]);
         unchecked(y[o] = ar + br); unchecked(y[o + 1] = ai + bi);
-        const dr = ar - br, di = ai - bi;
-        unchecked(y[o + os] = dr * wr - di * wi); unchecked(y[o + os + 1] = dr * wi + di * wr);
+        twiddleStore(y, o + os, ar - br, ai - bi, t);
       } else if (r == 4) {
         const a0r = unchecked(x[i0]), a0i = unchecked(x[i0 + 1]);
         const a1r = unchecked(x[i0 + sm]), a1i = unchecked(x[i0 + sm + 1]);
@@ -81,12 +87,9 @@ initTables();
         const b2r = s02r - s13r, b2i = s02i - s13i;
         const b3r = d02r - d13i, b3i = d02i + d13r;
         unchecked(y[o] = s02r + s13r); unchecked(y[o + 1] = s02i + s13i);
-        let wr = unchecked(TW[t]), wi = unchecked(TW[t + 1]);
-        unchecked(y[o + os] = b1r * wr - b1i * wi); unchecked(y[o + os + 1] = b1r * wi + b1i * wr);
-        wr = unchecked(TW[t + 2]); wi = unchecked(TW[t + 3]);
-        unchecked(y[o + 2 * os] = b2r * wr - b2i * wi); unchecked(y[o + 2 * os + 1] = b2r * wi + b2i * wr);
-        wr = unchecked(TW[t + 4]); wi = unchecked(TW[t + 5]);
-        unchecked(y[o + 3 * os] = b3r * wr - b3i * wi); unchecked(y[o + 3 * os + 1] = b3r * wi + b3i * wr);
+        twiddleStore(y, o + os, b1r, b1i, t);
+        twiddleStore(y, o + 2 * os, b2r, b2i, t + 2);
+        twiddleStore(y, o + 3 * os, b3r, b3i, t + 4);
       } else if (r == 3) {
         const a0r = unchecked(x[i0]), a0i = unchecked(x[i0 + 1]);
         const a1r = unchecked(x[i0 + sm]), a1i = unchecked(x[i0 + sm + 1]);
@@ -98,10 +101,8 @@ initTables();
         const b1r = mr + S3 * di, b1i = mi - S3 * dr;
         const b2r = mr - S3 * di, b2i = mi + S3 * dr;
         unchecked(y[o] = a0r + sr); unchecked(y[o + 1] = a0i + si);
-        let wr = unchecked(TW[t]), wi = unchecked(TW[t + 1]);
-        unchecked(y[o + os] = b1r * wr - b1i * wi); unchecked(y[o + os + 1] = b1r * wi + b1i * wr);
-        wr = unchecked(TW[t + 2]); wi = unchecked(TW[t + 3]);
-        unchecked(y[o + 2 * os] = b2r * wr - b2i * wi); unchecked(y[o + 2 * os + 1] = b2r * wi + b2i * wr);
+        twiddleStore(y, o + os, b1r, b1i, t);
+        twiddleStore(y, o + 2 * os, b2r, b2i, t + 2);
       } else {
         // radix 5
         const a0r = unchecked(x[i0]), a0i = unchecked(x[i0 + 1]);
@@ -121,14 +122,10 @@ initTables();
         const b4r = m1r - n1r, b4i = m1i - n1i;
         const b2r = m2r + n2r, b2i = m2i + n2i;
         const b3r = m2r - n2r, b3i = m2i - n2i;
-        let wr = unchecked(TW[t]), wi = unchecked(TW[t + 1]);
-        unchecked(y[o + os] = b1r * wr - b1i * wi); unchecked(y[o + os + 1] = b1r * wi + b1i * wr);
-        wr = unchecked(TW[t + 2]); wi = unchecked(TW[t + 3]);
-        unchecked(y[o + 2 * os] = b2r * wr - b2i * wi); unchecked(y[o + 2 * os + 1] = b2r * wi + b2i * wr);
-        wr = unchecked(TW[t + 4]); wi = unchecked(TW[t + 5]);
-        unchecked(y[o + 3 * os] = b3r * wr - b3i * wi); unchecked(y[o + 3 * os + 1] = b3r * wi + b3i * wr);
-        wr = unchecked(TW[t + 6]); wi = unchecked(TW[t + 7]);
-        unchecked(y[o + 4 * os] = b4r * wr - b4i * wi); unchecked(y[o + 4 * os + 1] = b4r * wi + b4i * wr);
+        twiddleStore(y, o + os, b1r, b1i, t);
+        twiddleStore(y, o + 2 * os, b2r, b2i, t + 2);
+        twiddleStore(y, o + 3 * os, b3r, b3i, t + 4);
+        twiddleStore(y, o + 4 * os, b4r, b4i, t + 6);
       }
     }
   }
