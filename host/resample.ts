@@ -20,13 +20,14 @@ export interface ResampleOptions {
   attenuationDb?: number;
 }
 
-function gcd(a: number, b: number): number {
+/** Greatest common divisor (rational resampling ratios). */
+export function gcd(a: number, b: number): number {
   while (b) [a, b] = [b, a % b];
   return a;
 }
 
 /** Zeroth-order modified Bessel function of the first kind (series). */
-function besselI0(x: number): number {
+export function besselI0(x: number): number {
   let sum = 1;
   let term = 1;
   const q = (x * x) / 4;

@@ -8,6 +8,7 @@
  * default beta). The per-phase taps are computed once per (L, M) and cached,
  * so the inner loop is a plain dot product.
  */
+import { besselI0, gcd } from "../resample.js";
 
 /**
  * Filter design knobs. The defaults (about 68 taps per output sample) pass up
@@ -41,23 +42,6 @@ interface Polyphase {
 
 const cache = new Map<string, Polyphase>();
 
-function gcd(a: number, b: number): number {
-  while (b) [a, b] = [b, a % b];
-  return a;
-}
-
-/** Zeroth-order modified Bessel function of the first kind (power series). */
-function besselI0(x: number): number {
-  let sum = 1;
-  let term = 1;
-  const q = (x * x) / 4;
-  for (let k = 1; k < 50; k++) {
-    term *= q / (k * k);
-    sum += term;
-    if (term < sum * 1e-12) break;
-  }
-  return sum;
-}
 
 function design(L: number, M: number, q: ResampleQuality): Polyphase {
   const key = `${L}/${M}/${q.zeroCrossings}/${q.rolloff}/${q.kaiserBeta}`;
