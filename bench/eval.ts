@@ -4,13 +4,15 @@
  *   node dist/bench/eval.js [--clean DIR --noisy DIR] [--out report/] [--only a,b]
  *        [--max-files N] [--snr-map FILE.json] [--dnsmos-model PATH] [--no-dnsmos]
  *        [--spectrogram NAME.wav] [--model PNM] [--n 16] [--seed 1] [--testset DIR]
- *        [--reuse EARLIER/eval.json]
+ *        [--reuse EARLIER/eval.json] [--ours-settings JSON] [--ours-name NAME]
  *
  * Without --clean/--noisy (`npm run eval`), a default test set is made first
  * (bench/default-testset.ts: N validation-split mixtures at 0/5/10/20 dB
  * with reverberation, by tools/make-mixtures.ts, seed S, kept in
  * out/eval-testset-... or --testset DIR, and reused while N and S match).
- * --model evaluates "ours" with that model file instead of weights/default.pnm.
+ * --model evaluates "ours" with that model file instead of weights/default.pnm;
+ * --ours-settings '{"postfilter":false,"attenuationLimitDb":20}' with other
+ * Denoiser settings, reported under --ours-name (default "ours").
  * Clean/noisy pairs are matched by file name (48 kHz mono wav; other rates
  * are resampled to 48 kHz). Each system enhances the noisy file; its delay is
  * removed (declared, or estimated by cross-correlation against the clean
@@ -25,7 +27,7 @@ import { resample } from "../host/resample.js";
 import { advance, estimateDelay } from "./align.js";
 import { DEFAULT_TESTSET, ensureTestset, makeMixturesArgs, testsetDir, type TestsetSpec } from "./default-testset.js";
 import { ENHANCERS, type Enhancer } from "./enhancers/index.js";
-import { createOurs } from "./enhancers/ours.js";
+import { createOurs, type OursOptions } from "./enhancers/ours.js";
 import { Dnsmos, DEFAULT_DNSMOS_MODEL } from "./metrics/dnsmos.js";
 import { siSdr } from "./metrics/sisdr.js";
 import { intelligibility } from "./metrics/stoi.js";
@@ -41,6 +43,7 @@ interface Args {
   clean: string; noisy: string; out: string; only?: string[]; maxFiles?: number;
   snrMap?: string; dnsmosModel: string; dnsmos: boolean; spectrogram?: string;
   model?: string; testset: TestsetSpec; testsetDir?: string;
+  oursSettings?: OursOptions["settings"]; oursName?: string;
   /** eval.json of an earlier run on the same files: its rows for systems not run now are kept. */
   reuse?: string;
   /** How the default test set was made, when it was used. */
@@ -70,6 +73,8 @@ function parseArgs(argv: string[]): Args {
       case "--spectrogram": a.spectrogram = v(); break;
       case "--model": a.model = v(); break;
       case "--reuse": a.reuse = v(); break;
+      case "--ours-settings": a.oursSettings = JSON.parse(v()) as OursOptions["settings"]; break;
+      case "--ours-name": a.oursName = v(); break;
       case "--n": a.testset.n = Number(v()); break;
       case "--seed": a.testset.seed = Number(v()); break;
       case "--testset": a.testsetDir = v(); break;
@@ -101,7 +106,7 @@ function load48k(path: string): Float32Array {
   return sampleRate === FS ? samples : resample(samples, sampleRate, FS);
 }
 
-async function createSystems(only: string[] | undefined, model: string | undefined): Promise<{ systems: Enhancer[]; skipped: Record<string, string> }> {
+async function createSystems(only: string[] | undefined, ours: OursOptions): Promise<{ systems: Enhancer[]; skipped: Record<string, string> }> {
   const names = only ?? [...ENHANCERS.keys()];
   const systems: Enhancer[] = [];
   const skipped: Record<string, string> = {};
@@ -109,7 +114,7 @@ async function createSystems(only: string[] | undefined, model: string | undefin
     const f = ENHANCERS.get(n);
     if (!f) throw new Error(`unknown system "${n}"; known: ${[...ENHANCERS.keys()].join(", ")}`);
     try {
-      systems.push(n === "ours" && model ? await createOurs({ model }) : await f());
+      systems.push(n === "ours" ? await createOurs(ours) : await f());
     } catch (e) {
       skipped[n] = (e as Error).message;
       console.error(`skipping ${n}: ${(e as Error).message}`);
@@ -128,7 +133,7 @@ async function main(): Promise<void> {
   if (args.maxFiles) files = files.slice(0, args.maxFiles);
   if (!files.length) throw new Error("no clean/noisy pairs found");
 
-  const { systems, skipped } = await createSystems(args.only, args.model);
+  const { systems, skipped } = await createSystems(args.only, { model: args.model, settings: args.oursSettings, name: args.oursName });
   let dnsmos: Dnsmos | undefined;
   if (args.dnsmos) {
     try {

@@ -47,6 +47,11 @@ def parse_args(argv=None):
     p.add_argument("--weight-decay", type=float, default=1e-2)
     p.add_argument("--clip", type=float, default=1.0, help="gradient-norm clipping")
     p.add_argument("--vad-weight", type=float, default=0.05)
+    p.add_argument("--above-band-weight", type=float, default=0.0,
+                   help="weight of gain cells above a band-limited clip's bandwidth (0: ignored)")
+    p.add_argument("--init", help="start a new run from this checkpoint's weights and optimizer "
+                   "(fine-tuning: epochs, best and the log start afresh; the lr schedule goes on "
+                   "from its step)")
     p.add_argument("--patience", type=int, default=6, help="epochs without val improvement")
     p.add_argument("--val-frames", type=int, default=100000, help="cap on validation frames")
     p.add_argument("--threads", type=int, default=2)
@@ -125,10 +130,20 @@ def train(args):
         epoch, step, best, bad = state["epoch"], state["step"], state["best"], state["bad_epochs"]
         set_rng_state(state["rng"], np_rng)
         print(f"resumed from {last_path}: epoch {epoch}, step {step}, best {best:.5f}")
+    elif args.init:
+        init = torch.load(args.init, weights_only=False)
+        config = init["config"]
+        model = PercepNet(config)
+        model.load_state_dict(init["model"])
+        opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+        if "optimizer" in init:
+            opt.load_state_dict(init["optimizer"])
+        step = init.get("step", 0)
+        print(f"initialised from {args.init} (epoch {init.get('epoch')}, step {step})")
     n_params = sum(p.numel() for p in model.parameters())
     print(f"config {json.dumps(config)}\n{n_params} weights, {count_macs(config)} MACs/frame")
 
-    weights = {"vad": args.vad_weight}
+    weights = {"vad": args.vad_weight, "above_band": args.above_band_weight}
     val = PnfFile(args.val) if args.val else None
     if not os.path.exists(log_path):
         with open(log_path, "w", newline="") as f:
@@ -142,7 +157,7 @@ def train(args):
         files = open_training_files(expand_paths(args.train, args.train_glob))
         if not files:
             raise SystemExit("no readable training files")
-        if state is None and epoch == 0 and not norm_set:
+        if state is None and not args.init and epoch == 0 and not norm_set:
             # Stats from a fixed seed so a resumed run need not recompute them.
             model.set_normalization(*feature_stats(files, rng=np.random.default_rng(args.seed)))
             norm_set = True

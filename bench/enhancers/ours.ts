@@ -3,12 +3,17 @@
  * the oracle ("oracle": ideal gains and strengths from the clean reference,
  * the upper bound the network is trained towards).
  */
-import { Denoiser, resolveModel, type ModelSource } from "../../host/denoiser.js";
+import { Denoiser, resolveModel, type DenoiserOptions, type ModelSource } from "../../host/denoiser.js";
 import { enhanceOracle } from "../../host/offline.js";
 import { EnhancerUnavailable, type Enhancer } from "./types.js";
 
 /** Options passed through to Denoiser.create. */
-export interface OursOptions { model?: ModelSource; name?: string }
+export interface OursOptions {
+  model?: ModelSource;
+  name?: string;
+  /** Denoiser settings to evaluate instead of the defaults (e.g. postfilter off). */
+  settings?: Pick<DenoiserOptions, "comb" | "postfilter" | "attenuationLimitDb">;
+}
 
 /** Create the PercepNet enhancer, or throw EnhancerUnavailable with the reason. */
 export async function createOurs(opts: OursOptions = {}): Promise<Enhancer> {
@@ -18,13 +23,14 @@ export async function createOurs(opts: OursOptions = {}): Promise<Enhancer> {
   } catch (e) {
     throw new EnhancerUnavailable(`ours: no model: ${(e as Error).message}`);
   }
-  const probe = await Denoiser.create({ model });
+  const settings = opts.settings ?? {};
+  const probe = await Denoiser.create({ ...settings, model });
   return {
     name: opts.name ?? "ours",
     delay: probe.delay,
     async run(x: Float32Array): Promise<Float32Array> {
       // A fresh instance per file: no state carries over between files.
-      const d = await Denoiser.create({ model });
+      const d = await Denoiser.create({ ...settings, model });
       const y = new Float32Array(x.length);
       // Feed in 10 ms chunks like a real-time caller; the API accepts any length.
       const chunk = 480;

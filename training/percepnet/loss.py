@@ -9,7 +9,7 @@ infinite derivative at 0, the NaN source of a public port).
 import torch
 import torch.nn.functional as F
 
-DEFAULT_WEIGHTS = {"gain": 1.0, "quartic": 10.0, "strength": 1.0, "vad": 0.05}
+DEFAULT_WEIGHTS = {"gain": 1.0, "quartic": 10.0, "strength": 1.0, "vad": 0.05, "above_band": 0.0}
 
 
 def _sqrt_target(x):
@@ -22,12 +22,25 @@ def _masked_mean(x, mask):
     return (x * m).sum() / m.sum().clamp_min(1.0)
 
 
+def _weighted_mean(x, w):
+    return (x * w).sum() / w.sum().clamp_min(1.0)
+
+
 def percepnet_loss(zg, zr, zv, batch, weights=None):
     """Return (total, parts dict) for logits zg/zr [B,T,nb], zv [B,T] or None.
 
     `batch` holds targets g, r [B,T,nb], v [B,T] and masks time_mask [B,T],
     band_mask [B,nb]. Gain and strength terms average over valid (frame, band)
     cells; the VAD BCE averages over valid frames.
+
+    weights["above_band"] (default 0: ignored) lets the gain term count the
+    bands above a band-limited clip's bandwidth with that weight. Their gain
+    target is right for the input the network sees (the mixture holds no
+    speech there, only noise, so g ~ 0): ignoring them entirely never
+    teaches the network to remove noise above the speech of a band-limited
+    talker. The small weight keeps the prior "no speech up there" from
+    dominating what full-band clips teach. Strengths stay in-band only: with
+    no speech there is no harmonic structure to aim at.
       L_g = mean (sqrt g - sqrt gh)^2 + quartic * mean (sqrt g - sqrt gh)^4
       L_r = mean (sqrt(1-r) - sqrt(1-rh))^2
     """
@@ -36,8 +49,11 @@ def percepnet_loss(zg, zr, zv, batch, weights=None):
     cell = tm[:, :, None] & bm[:, None, :]
     dg = _sqrt_target(batch["g"]) - torch.exp(0.5 * F.logsigmoid(zg))
     d2 = dg * dg
-    l_g2 = _masked_mean(d2, cell)
-    l_g4 = _masked_mean(d2 * d2, cell)
+    gw = cell.to(d2.dtype)
+    if w["above_band"] > 0:
+        gw = gw + w["above_band"] * (tm[:, :, None] & ~bm[:, None, :]).to(d2.dtype)
+    l_g2 = _weighted_mean(d2, gw)
+    l_g4 = _weighted_mean(d2 * d2, gw)
     dr = _sqrt_target(1.0 - batch["r"]) - torch.exp(0.5 * F.logsigmoid(-zr))
     l_r = _masked_mean(dr * dr, cell)
     total = w["gain"] * (l_g2 + w["quartic"] * l_g4) + w["strength"] * l_r

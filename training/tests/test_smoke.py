@@ -160,6 +160,26 @@ class LossTest(unittest.TestCase):
         b2["g"][0, 3, 5] = 1 - b["g"][0, 3, 5]
         self.assertNotAlmostEqual(float(percepnet_loss(zg, zr, zv, b2)[0]), base, places=4)
 
+    def test_above_band_weight(self):
+        # Bands above a clip's bandwidth count for the gain only when asked,
+        # with the given weight, and never for the strengths.
+        torch.manual_seed(0)
+        zg, zr = torch.randn(2, 5, 34), torch.randn(2, 5, 34)
+        b = {"g": torch.rand(2, 5, 34), "r": torch.rand(2, 5, 34), "v": torch.ones(2, 5),
+             "time_mask": torch.ones(2, 5, dtype=torch.bool),
+             "band_mask": torch.arange(34).expand(2, 34) < torch.tensor([[34], [10]])}
+        w0 = {"vad": 0.0}
+        base = percepnet_loss(zg, zr, None, b, w0)[1]
+        same = percepnet_loss(zg, zr, None, b, dict(w0, above_band=0.0))[1]
+        self.assertAlmostEqual(float(same["total"]), float(base["total"]), places=6)
+        half = percepnet_loss(zg, zr, None, b, dict(w0, above_band=0.5))[1]
+        self.assertNotAlmostEqual(float(half["gain"]), float(base["gain"]), places=4)
+        self.assertAlmostEqual(float(half["strength"]), float(base["strength"]), places=6)
+        # Weight 1 equals a full band mask.
+        full = percepnet_loss(zg, zr, None, b, dict(w0, above_band=1.0))[1]
+        ref = percepnet_loss(zg, zr, None, dict(b, band_mask=torch.ones(2, 34, dtype=torch.bool)), w0)[1]
+        self.assertAlmostEqual(float(full["gain"]), float(ref["gain"]), places=5)
+
 
 class TrainExportTest(TmpDir):
     def test_loss_decreases(self):
@@ -221,6 +241,25 @@ class TrainExportTest(TmpDir):
         infer_cli.main([pnm, self.path("v.pnf"), "-o", self.path("s.npz"), "--stream", "--threads", "1"])
         out = np.fromfile(raw, "<f4").reshape(2, 60, 69)
         np.testing.assert_allclose(np.load(self.path("s.npz"))["gains"], out[..., :34], atol=1e-5)
+
+    def test_init_fine_tunes_from_checkpoint(self):
+        x, t = synthetic(4, 60, seed=1)
+        write_pnf(self.path("a.pnf"), x, t)
+        write_pnf(self.path("v.pnf"), *synthetic(2, 60, seed=2), [34, 16])
+        base, tuned = self.path("base"), self.path("tuned")
+        self._train(base, 1)
+        train_cli.main(["--train", self.path("a.pnf"), "--val", self.path("v.pnf"), "--out", tuned,
+                        "--init", os.path.join(base, "last.pt"), "--above-band-weight", "0.5",
+                        "--epochs", "1", "--batch", "4", "--crop", "30", "50",
+                        "--steps-per-epoch", "5", "--threads", "1", "--print-every", "1000"])
+        a = torch.load(os.path.join(base, "last.pt"), weights_only=False)
+        b = torch.load(os.path.join(tuned, "last.pt"), weights_only=False)
+        # A new run (epoch 1 of its own) whose lr schedule went on from the checkpoint's step.
+        self.assertEqual(b["epoch"], 1)
+        self.assertEqual(b["step"], a["step"] + 5)
+        self.assertEqual(b["config"], a["config"])
+        torch.testing.assert_close(a["model"]["feat_mean"], b["model"]["feat_mean"])
+        self.assertFalse(torch.equal(a["model"]["fc_g.weight"], b["model"]["fc_g.weight"]))
 
     def test_train_glob_picks_up_new_files(self):
         data = self.path("data")
