@@ -52,6 +52,8 @@ def parse_args(argv=None):
     p.add_argument("--init", help="start a new run from this checkpoint's weights and optimizer "
                    "(fine-tuning: epochs, best and the log start afresh; the lr schedule goes on "
                    "from its step)")
+    p.add_argument("--snapshots", type=int, default=0,
+                   help="keep the weights of the last K epochs in OUT/snapshots/ (for training.average)")
     p.add_argument("--patience", type=int, default=6, help="epochs without val improvement")
     p.add_argument("--val-frames", type=int, default=100000, help="cap on validation frames")
     p.add_argument("--threads", type=int, default=2)
@@ -201,6 +203,13 @@ def train(args):
                          "val_loss": val_loss, "args": vars(args)}, best_path)
         else:
             bad += 1
+        if args.snapshots > 0:
+            snap_dir = os.path.join(args.out, "snapshots")
+            os.makedirs(snap_dir, exist_ok=True)
+            save_atomic({"model": model.state_dict(), "config": config, "epoch": epoch,
+                         "val_loss": val_loss}, os.path.join(snap_dir, f"epoch-{epoch:04d}.pt"))
+            for old in sorted(f for f in os.listdir(snap_dir) if f.startswith("epoch-"))[:-args.snapshots]:
+                os.remove(os.path.join(snap_dir, old))
         save_atomic({"model": model.state_dict(), "optimizer": opt.state_dict(), "config": config,
                      "epoch": epoch, "step": step, "best": best, "bad_epochs": bad,
                      "rng": rng_state(np_rng), "args": vars(args)}, last_path)

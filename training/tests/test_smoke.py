@@ -15,6 +15,7 @@ import torch
 
 from training import export as export_cli
 from training import infer as infer_cli
+from training import average as average_cli
 from training import train as train_cli
 from training.percepnet.data import CropSampler, eval_batches
 from training.percepnet.loss import percepnet_loss
@@ -260,6 +261,30 @@ class TrainExportTest(TmpDir):
         self.assertEqual(b["config"], a["config"])
         torch.testing.assert_close(a["model"]["feat_mean"], b["model"]["feat_mean"])
         self.assertFalse(torch.equal(a["model"]["fc_g.weight"], b["model"]["fc_g.weight"]))
+
+    def test_snapshots_and_average(self):
+        x, t = synthetic(4, 60, seed=1)
+        write_pnf(self.path("a.pnf"), x, t)
+        write_pnf(self.path("v.pnf"), *synthetic(2, 60, seed=2), [34, 16])
+        out = self.path("run")
+        train_cli.main(["--train", self.path("a.pnf"), "--val", self.path("v.pnf"), "--out", out,
+                        "--config", json.dumps(TINY), "--epochs", "3", "--batch", "4", "--crop", "30", "50", "--snapshots", "2",
+                        "--steps-per-epoch", "3", "--threads", "1", "--print-every", "1000"])
+        snaps = sorted(os.listdir(os.path.join(out, "snapshots")))
+        self.assertEqual(snaps, ["epoch-0002.pt", "epoch-0003.pt"])
+        paths = [os.path.join(out, "snapshots", f) for f in snaps]
+        avg = self.path("avg.pt")
+        self.assertEqual(average_cli.main(paths + ["-o", avg, "--force", "--val", self.path("v.pnf")]), 0)
+        a, b, m = (torch.load(p, weights_only=False)["model"] for p in paths + [avg])
+        for k in a:
+            torch.testing.assert_close(m[k], (a[k] + b[k]) / 2, msg=k)
+        self.assertTrue(np.isfinite(torch.load(avg, weights_only=False)["val_loss"]))
+        self._check_pnm_from(avg)
+
+    def _check_pnm_from(self, ckpt):
+        pnm = self.path("avg.pnm")
+        export_cli.main([ckpt, "-o", pnm])
+        self._check_pnm(pnm)
 
     def test_train_glob_picks_up_new_files(self):
         data = self.path("data")
