@@ -79,7 +79,14 @@ function drawAxes(ctx: SKRSContext2D, x0: number, y0: number, w: number, h: numb
   const sy = (y: number) => y0 + h - ((y - yMin) / (yMax - yMin || 1)) * h;
   ctx.strokeStyle = "#999"; ctx.lineWidth = 1; ctx.strokeRect(x0, y0, w, h);
   ctx.fillStyle = "black"; ctx.font = "12px sans-serif";
-  for (const x of xs) ctx.fillText(String(x), sx(x) - 6, y0 + h + 14);
+  // Label every x when there are few (SNR groups), else about six round values.
+  let ticks = xs;
+  if (xs.length > 8) {
+    const step = niceStep((xMax - xMin) / 5);
+    ticks = [];
+    for (let t = Math.ceil(xMin / step) * step; t <= xMax; t += step) ticks.push(t);
+  }
+  for (const x of ticks) ctx.fillText(String(x), sx(x) - 6, y0 + h + 14);
   for (let i = 0; i <= 4; i++) {
     const v = yMin + ((yMax - yMin) * i) / 4;
     ctx.fillText(v.toFixed(Math.abs(yMax - yMin) < 5 ? 2 : 1), x0 - 40, sy(v) + 4);
@@ -88,10 +95,18 @@ function drawAxes(ctx: SKRSContext2D, x0: number, y0: number, w: number, h: numb
   return (x, y) => [sx(x), sy(y)];
 }
 
+function niceStep(raw: number): number {
+  const p = Math.pow(10, Math.floor(Math.log10(raw)));
+  const m = raw / p;
+  return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
+}
+
 /** A grid of metric-vs-SNR plots (one per metric), shared legend, to `path`. */
 export function plotCurves(path: string, metrics: { label: string; curves: Curve[] }[], xLabel = "input SNR (dB)"): void {
   const cols = Math.min(3, metrics.length), rows = Math.ceil(metrics.length / cols);
-  const cw = 360, ch = 240, legendH = 24 * Math.ceil((metrics[0]?.curves.length ?? 0) / 4) + 20;
+  const cw = 360, ch = 240;
+  const perRow = Math.max(1, Math.floor((cols * cw - 40) / 200));
+  const legendH = 24 * Math.ceil((metrics[0]?.curves.length ?? 0) / perRow) + 20;
   const canvas = createCanvas(cols * cw + 20, rows * ch + legendH + 30);
   const ctx = canvas.getContext("2d");
   ctx.fillStyle = "white"; ctx.fillRect(0, 0, canvas.width, canvas.height);
@@ -117,7 +132,7 @@ export function plotCurves(path: string, metrics: { label: string; curves: Curve
   const names = metrics[0]?.curves.map((c) => c.system) ?? [];
   ctx.font = "13px sans-serif";
   names.forEach((n, j) => {
-    const x = 60 + (j % 4) * 200, y = rows * ch + 30 + Math.floor(j / 4) * 24;
+    const x = 60 + (j % perRow) * 200, y = rows * ch + 30 + Math.floor(j / perRow) * 24;
     ctx.fillStyle = PALETTE[j % PALETTE.length]; ctx.fillRect(x, y - 10, 14, 10);
     ctx.fillStyle = "black"; ctx.fillText(n, x + 20, y);
   });
