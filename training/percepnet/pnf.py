@@ -21,29 +21,39 @@ class PnfFile:
 
     def __init__(self, path):
         self.path = str(path)
-        with open(self.path, "rb") as f:
-            head = f.read(HEADER.size)
-            if len(head) < HEADER.size:
-                raise ValueError(f"{path}: too short for a .pnf header")
-            magic, ver, n_seq, seq_len, n_feat, n_bands, rec_len, _ = HEADER.unpack(head)
-            if magic != MAGIC:
-                raise ValueError(f"{path}: bad magic {magic!r}")
-            if ver > VERSION:
-                raise ValueError(f"{path}: version {ver} is newer than {VERSION}")
-            if rec_len != n_feat + 2 * n_bands + 1:
-                raise ValueError(f"{path}: recLen {rec_len} != nFeat + 2*nBands + 1")
-            self.valid_bands = np.frombuffer(f.read(n_seq), np.uint8).copy()
+        # Open once and keep the descriptor: a dataset builder may delete the
+        # file while a training epoch still samples it, and an open file
+        # stays readable after unlink (a lazy open would fail mid-epoch).
+        self._fd = os.open(self.path, os.O_RDONLY)
+        self._records = None
+        try:
+            self._parse(path)
+        except BaseException:
+            self.close()
+            raise
+
+    def _parse(self, path):
+        head = os.pread(self._fd, HEADER.size, 0)
+        if len(head) < HEADER.size:
+            raise ValueError(f"{path}: too short for a .pnf header")
+        magic, ver, n_seq, seq_len, n_feat, n_bands, rec_len, _ = HEADER.unpack(head)
+        if magic != MAGIC:
+            raise ValueError(f"{path}: bad magic {magic!r}")
+        if ver > VERSION:
+            raise ValueError(f"{path}: version {ver} is newer than {VERSION}")
+        if rec_len != n_feat + 2 * n_bands + 1:
+            raise ValueError(f"{path}: recLen {rec_len} != nFeat + 2*nBands + 1")
+        self.valid_bands = np.frombuffer(os.pread(self._fd, n_seq, HEADER.size), np.uint8).copy()
+        if len(self.valid_bands) != n_seq:
+            raise ValueError(f"{path}: too short for its validBands table")
         self.n_seq, self.seq_len = n_seq, seq_len
         self.n_feat, self.n_bands, self.rec_len = n_feat, n_bands, rec_len
         offset = HEADER.size + _pad4(n_seq)
         expect = offset + 4 * n_seq * seq_len * rec_len
-        with open(self.path, "rb") as f:
-            size = f.seek(0, 2)
+        size = os.fstat(self._fd).st_size
         if size != expect:
             raise ValueError(f"{path}: size {size} != expected {expect}")
         self._offset = offset
-        self._fd = None
-        self._records = None
 
     @property
     def records(self):
@@ -63,13 +73,13 @@ class PnfFile:
     def read_rows(self, seq, start, count):
         """Records [count, recLen] of sequence `seq` from row `start`, by a plain read.
 
-        The file stays open, so a deleted file keeps reading; a truncated one
-        raises ValueError instead of crashing.
+        The file is open from construction, so one deleted since keeps
+        reading; a truncated one raises ValueError instead of crashing.
         """
         if not (0 <= seq < self.n_seq and 0 <= start and start + count <= self.seq_len):
             raise IndexError("rows out of range")
         if self._fd is None:
-            self._fd = os.open(self.path, os.O_RDONLY)
+            raise ValueError(f"{self.path}: closed")
         nbytes = 4 * count * self.rec_len
         pos = self._offset + 4 * (seq * self.seq_len + start) * self.rec_len
         buf = os.pread(self._fd, nbytes, pos)

@@ -84,6 +84,20 @@ class PnfTest(TmpDir):
             self.assertEqual(s.sample()["x"].shape[0], 8)
         self.assertEqual([os.path.basename(f.path) for f in s.files], ["b.pnf"])
 
+    def test_sampler_reads_files_deleted_after_opening(self):
+        # The builder's --keep rotation deletes old chunks while an epoch
+        # still samples them; none of them may have been read before.
+        x, t = synthetic(2, 40)
+        paths = [self.path(f"{k}.pnf") for k in "ab"]
+        for p in paths:
+            write_pnf(p, x, t)
+        s = CropSampler(paths, batch=8, crop=(20, 30), rng=np.random.default_rng(0))
+        for p in paths:
+            os.remove(p)
+        for _ in range(3):
+            self.assertEqual(s.sample()["x"].shape[0], 8)
+        self.assertEqual(len(s.files), 2)
+
     def test_rejects_truncated(self):
         x, t = synthetic(1, 10)
         write_pnf(self.path("a.pnf"), x, t)
