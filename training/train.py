@@ -116,30 +116,28 @@ def train(args):
     random.seed(args.seed)
 
     state = torch.load(last_path, weights_only=False) if os.path.exists(last_path) else None
-    if state is not None:
-        config = state["config"]
+    # A fine-tuning start: only when there is no run to resume.
+    init = torch.load(args.init, weights_only=False) if state is None and args.init else None
+    source = state if state is not None else init
+    if source is not None:
+        config = source["config"]
         asked = make_config(json.loads(args.config), args.width)
         if asked != config and (args.config != "{}" or args.width):
-            print(f"warning: resuming with the checkpoint's config, not {asked}", file=sys.stderr)
+            print(f"warning: using the checkpoint's config, not {asked}", file=sys.stderr)
     else:
         config = make_config(json.loads(args.config), args.width)
     model = PercepNet(config)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     epoch, step, best, bad = 0, 0, math.inf, 0
+    if source is not None:
+        model.load_state_dict(source["model"])
+        if "optimizer" in source:
+            opt.load_state_dict(source["optimizer"])
     if state is not None:
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
         epoch, step, best, bad = state["epoch"], state["step"], state["best"], state["bad_epochs"]
         set_rng_state(state["rng"], np_rng)
         print(f"resumed from {last_path}: epoch {epoch}, step {step}, best {best:.5f}")
-    elif args.init:
-        init = torch.load(args.init, weights_only=False)
-        config = init["config"]
-        model = PercepNet(config)
-        model.load_state_dict(init["model"])
-        opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
-        if "optimizer" in init:
-            opt.load_state_dict(init["optimizer"])
+    elif init is not None:
         step = init.get("step", 0)
         print(f"initialised from {args.init} (epoch {init.get('epoch')}, step {step})")
     n_params = sum(p.numel() for p in model.parameters())
@@ -159,7 +157,7 @@ def train(args):
         files = open_training_files(expand_paths(args.train, args.train_glob))
         if not files:
             raise SystemExit("no readable training files")
-        if state is None and not args.init and epoch == 0 and not norm_set:
+        if source is None and epoch == 0 and not norm_set:
             # Stats from a fixed seed so a resumed run need not recompute them.
             model.set_normalization(*feature_stats(files, rng=np.random.default_rng(args.seed)))
             norm_set = True

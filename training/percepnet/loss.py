@@ -17,13 +17,12 @@ def _sqrt_target(x):
     return torch.sqrt(x.clamp(0.0, 1.0))
 
 
-def _masked_mean(x, mask):
-    m = mask.to(x.dtype)
-    return (x * m).sum() / m.sum().clamp_min(1.0)
-
-
 def _weighted_mean(x, w):
     return (x * w).sum() / w.sum().clamp_min(1.0)
+
+
+def _masked_mean(x, mask):
+    return _weighted_mean(x, mask.to(x.dtype))
 
 
 def percepnet_loss(zg, zr, zv, batch, weights=None):
