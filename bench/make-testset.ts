@@ -17,9 +17,7 @@ import { join } from "node:path";
 import { fft, nextPow2 } from "./metrics/fft.js";
 import { readWav, writeWav } from "./wav.js";
 import { resample } from "../host/resample.js";
-import { mulberry32 } from "../host/dataset/rng.js";
-const rng = mulberry32;
-
+import { mulberry32 as rng } from "../host/dataset/rng.js";
 const FS = 48000;
 const SAMPLES = "../shared/data/samples";
 

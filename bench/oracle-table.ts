@@ -15,16 +15,9 @@ import { intelligibility } from "./metrics/stoi.js";
 import { createRnnoise, RNNOISE_VARIANTS } from "./enhancers/rnnoise.js";
 import { advance, estimateDelay } from "./align.js";
 import { segSnr } from "./metrics/segsnr.js";
+import { mix } from "./mix.js";
 
 const FS = 48000;
-
-
-function mix(clean: Float32Array, noise: Float32Array, snrDb: number): Float32Array {
-  let ps = 0, pn = 0;
-  for (let i = 0; i < clean.length; i++) { ps += clean[i] ** 2; pn += noise[i % noise.length] ** 2; }
-  const g = Math.sqrt(ps / (pn * 10 ** (snrDb / 10)));
-  return clean.map((v, i) => v + g * noise[i % noise.length]);
-}
 
 async function main(): Promise<void> {
   const i = process.argv.indexOf("--samples");

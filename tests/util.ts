@@ -4,11 +4,10 @@ import { fileURLToPath } from "node:url";
 import wavefile from "wavefile";
 const { WaveFile } = wavefile;
 import { compileWasm, instantiateSync } from "../host/wasm.js";
-import { mulberry32 } from "../host/dataset/rng.js";
-import { segSnr } from "../bench/metrics/segsnr.js";
-export { segSnr };
-/** Seeded uniform PRNG (mulberry32, host/dataset/rng.ts). */
-export const rng = mulberry32;
+export { segSnr } from "../bench/metrics/segsnr.js";
+export { mix } from "../bench/mix.js";
+/** Seeded uniform PRNG (mulberry32). */
+export { mulberry32 as rng } from "../host/dataset/rng.js";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const SHARED = process.env.PERCEPNET_SHARED ?? `${ROOT}../shared`;
@@ -56,11 +55,3 @@ export function siSdr(ref: Float32Array, est: Float32Array): number {
   return 10 * Math.log10(s / Math.max(e, 1e-20));
 }
 
-
-/** noise scaled so that clean + noise has the given SNR (noise looped to length). */
-export function mix(clean: Float32Array, noise: Float32Array, snrDb: number): Float32Array {
-  let ps = 0, pn = 0;
-  for (let i = 0; i < clean.length; i++) { ps += clean[i] ** 2; const v = noise[i % noise.length]; pn += v * v; }
-  const g = Math.sqrt(ps / (pn * 10 ** (snrDb / 10)));
-  return clean.map((v, i) => v + g * noise[i % noise.length]);
-}

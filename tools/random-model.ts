@@ -8,10 +8,9 @@
  * their whole range), biases uniform in +-0.1.
  */
 import { layerSpecs, writeModelFile, type FloatTensors, type ModelConfig } from "../host/model-file.js";
-import { mulberry32 } from "../host/dataset/rng.js";
-/** Seeded uniform PRNG (mulberry32, host/dataset/rng.ts). */
-export const rng = mulberry32;
-
+import { mulberry32 as rng } from "../host/dataset/rng.js";
+/** Seeded uniform PRNG (mulberry32). */
+export { rng };
 
 /** The paper's layout with free widths. */
 export function makeConfig(width: number, opts: { dense?: number; gruR?: number; gruLayers?: number; vad?: boolean } = {}): ModelConfig {
