@@ -50,6 +50,16 @@ interface Args {
   generated?: string;
 }
 
+/** --ours-settings: a JSON object of Denoiser settings (their values are checked by Denoiser.create). */
+function parseSettings(text: string): OursOptions["settings"] {
+  let o: unknown;
+  try { o = JSON.parse(text); } catch (e) { throw new Error(`--ours-settings is not JSON: ${(e as Error).message}`); }
+  if (typeof o !== "object" || o === null || Array.isArray(o)) throw new Error(`--ours-settings must be a JSON object, got ${text}`);
+  const unknown = Object.keys(o).filter((k) => !["comb", "postfilter", "attenuationLimitDb"].includes(k));
+  if (unknown.length) throw new Error(`--ours-settings: unknown setting ${unknown.join(", ")} (known: comb, postfilter, attenuationLimitDb)`);
+  return o as OursOptions["settings"];
+}
+
 function parseArgs(argv: string[]): Args {
   const a: Partial<Args> & { dnsmos: boolean; testset: TestsetSpec } = {
     out: "report", dnsmosModel: DEFAULT_DNSMOS_MODEL, dnsmos: true, testset: { ...DEFAULT_TESTSET },
@@ -73,7 +83,7 @@ function parseArgs(argv: string[]): Args {
       case "--spectrogram": a.spectrogram = v(); break;
       case "--model": a.model = v(); break;
       case "--reuse": a.reuse = v(); break;
-      case "--ours-settings": a.oursSettings = JSON.parse(v()) as OursOptions["settings"]; break;
+      case "--ours-settings": a.oursSettings = parseSettings(v()); break;
       case "--ours-name": a.oursName = v(); break;
       case "--n": a.testset.n = Number(v()); break;
       case "--seed": a.testset.seed = Number(v()); break;
