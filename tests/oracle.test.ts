@@ -7,7 +7,8 @@ import { PnfWriter, readPnf, PNF_RECORD } from "../host/pnf.js";
 import { readFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readSample, mix, siSdr, segSnr, rng } from "./util.js";
+import { readSample, mix, segSnr, rng } from "./util.js";
+import { siSdr } from "../bench/metrics/sisdr.js";
 
 const clean = readSample("speech_clean_freesound_33711.wav").subarray(48000, 48000 * 5);
 const noise = readSample("noise_freesound_573577.wav");

@@ -37,21 +37,9 @@ export function readSample(name: string): Float32Array {
   return out;
 }
 
-
 /** SNR in dB of `y` against reference `x`. */
 export function snrDb(x: Float32Array, y: Float32Array): number {
   let s = 0, e = 0;
   for (let i = 0; i < x.length; i++) { s += x[i] * x[i]; const d = x[i] - y[i]; e += d * d; }
   return 10 * Math.log10(s / Math.max(e, 1e-30));
 }
-
-/** Scale-invariant SDR in dB. */
-export function siSdr(ref: Float32Array, est: Float32Array): number {
-  let rr = 0, re = 0;
-  for (let i = 0; i < ref.length; i++) { rr += ref[i] * ref[i]; re += ref[i] * est[i]; }
-  const a = re / Math.max(rr, 1e-20);
-  let s = 0, e = 0;
-  for (let i = 0; i < ref.length; i++) { const t = a * ref[i]; s += t * t; const d = est[i] - t; e += d * d; }
-  return 10 * Math.log10(s / Math.max(e, 1e-20));
-}
-
