@@ -1,4 +1,5 @@
 """Feature dump (.pnf) reading and writing, docs/FORMATS.md section 2."""
+import mmap
 import os
 import struct
 
@@ -67,7 +68,12 @@ class PnfFile:
             if self.frames == 0:
                 self._records = np.zeros(shape, np.float32)
             else:
-                self._records = np.memmap(self.path, np.float32, "r", offset=self._offset, shape=shape)
+                # Map the descriptor opened at construction, not the path: the
+                # file may have been deleted since (the map keeps its own reference).
+                if self._fd is None:
+                    raise ValueError(f"{self.path}: closed")
+                mm = mmap.mmap(self._fd, 0, access=mmap.ACCESS_READ)
+                self._records = np.ndarray(shape, np.float32, buffer=mm, offset=self._offset)
         return self._records
 
     def read_rows(self, seq, start, count):

@@ -98,6 +98,13 @@ class PnfTest(TmpDir):
             self.assertEqual(s.sample()["x"].shape[0], 8)
         self.assertEqual(len(s.files), 2)
 
+    def test_records_map_the_file_opened_at_construction(self):
+        x, t = synthetic(2, 30)
+        write_pnf(self.path("a.pnf"), x, t)
+        f = PnfFile(self.path("a.pnf"))
+        os.remove(f.path)
+        np.testing.assert_array_equal(f.split(np.asarray(f.records))[0], x)
+
     def test_rejects_truncated(self):
         x, t = synthetic(1, 10)
         write_pnf(self.path("a.pnf"), x, t)
