@@ -3,7 +3,8 @@
 // skipped when it is absent.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Rng } from "../host/dataset/rng.js";
 import { resample, resampleRational, FAST_QUALITY } from "../host/dataset/resample.js";
@@ -17,7 +18,7 @@ import {
   normaliseMeasuredRir,
   SOUND_SPEED,
 } from "../host/dataset/room.js";
-import { Corpus, DEFAULT_CORPUS_ROOT, splitCorpus } from "../host/dataset/corpus.js";
+import { Corpus, DEFAULT_CORPUS_ROOT, readExtraNoise, splitCorpus } from "../host/dataset/corpus.js";
 import { activePower, meanPower, powerDb, peakAbs, fitLength } from "../host/dataset/augment.js";
 import { mixtureAt, validBandsFor, REVERB_ONLY } from "../host/dataset/mixture.js";
 
@@ -198,6 +199,31 @@ test("corpus split keeps speakers, noise files and rooms on one side", { skip: !
   const trNoise = new Set(a.train.noise.map((e) => e.file));
   for (const e of a.val.noise) assert.ok(!trNoise.has(e.file));
   c.close();
+});
+
+test("extra noise: rows of another folder's manifest, decoded from that folder, training side only", { skip: !haveCorpus }, async () => {
+  const c = Corpus.open();
+  const src = splitCorpus(c.entries).train.noise[0];
+  const dir = mkdtempSync(join(tmpdir(), "extra-noise-"));
+  try {
+    mkdirSync(join(dir, "noise", "pkg"), { recursive: true });
+    copyFileSync(join(DEFAULT_CORPUS_ROOT, src.file), join(dir, "noise", "pkg", "a.flac"));
+    const head = "kind\tfile\tseconds\tsample_rate\tbandwidth_khz\tlabel\tlicense\tsource";
+    const row = ["noise", "noise/pkg/a.flac", src.seconds, src.sampleRate, src.bandwidthKhz, "test", "CC0", "test"].join("\t");
+    writeFileSync(join(dir, "MANIFEST.tsv"), `${head}\n${row}\nrir\trir/x.flac\t1\t48000\t20\troom\tCC0\ttest\n`);
+    const extra = readExtraNoise(dir);
+    assert.equal(extra.length, 1, "only noise rows");
+    assert.equal(extra[0].root, dir);
+    // Same bytes from another folder: the same samples, cached under its own key.
+    const a = await c.audio(src), b = await c.audio(extra[0]);
+    assert.deepEqual(b, a);
+    assert.notEqual(b, a, "a separate cache entry, not the corpus file's");
+    writeFileSync(join(dir, "MANIFEST.tsv"), `${head}\n`);
+    assert.throws(() => readExtraNoise(dir), /no noise rows/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    c.close();
+  }
 });
 
 test("mixtures: reproducible, SNR and level as drawn, peak limited, bands", { skip: !haveCorpus }, async () => {

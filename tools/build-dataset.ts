@@ -10,12 +10,13 @@
  * --loop keeps writing fresh files (chunk-000000.pnf, ...) into a directory,
  * each with new mixtures, deleting the oldest beyond --keep: the trainer reads
  * the newest ones every epoch, so no mixture is seen twice.
+ * --extra-noise DIR adds a folder of noise recordings to the training side.
  */
 import { mkdirSync, readdirSync, unlinkSync, existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
-import { Corpus, DEFAULT_CORPUS_ROOT, splitCorpus } from "../host/dataset/corpus.js";
+import { Corpus, DEFAULT_CORPUS_ROOT, readExtraNoise, splitCorpus } from "../host/dataset/corpus.js";
 import { mixtureAt, type MixtureOptions } from "../host/dataset/mixture.js";
 import { Denoiser, FRAME_SIZE } from "../host/denoiser.js";
 import { dumpFeatures } from "../host/offline.js";
@@ -23,7 +24,11 @@ import { PnfWriter } from "../host/pnf.js";
 
 const USAGE = `usage: build-dataset --out FILE.pnf|DIR [--split train|val] [--n N] [--seed S]
        [--seconds 10] [--snr-min -5] [--snr-max 40] [--reverb-prob 0.5] [--loop --keep K] [--quiet]
-       [--data ${DEFAULT_CORPUS_ROOT}]`;
+       [--data ${DEFAULT_CORPUS_ROOT}] [--extra-noise DIR ...]
+
+--extra-noise DIR (repeatable, training split only): also draw noise from the
+noise rows of DIR/MANIFEST.tsv (same columns as the corpus manifest; paths
+relative to DIR), e.g. openly licensed recordings listed in training/DATA.md.`;
 
 async function writeChunk(path: string, corpus: Corpus, lists: ReturnType<typeof splitCorpus>["train"], seed: number,
   first: number, n: number, opts: Partial<MixtureOptions>, den: Denoiser, bar?: cliProgress.SingleBar): Promise<void> {
@@ -51,6 +56,7 @@ async function main(): Promise<number> {
     "reverb-prob": { type: "string", default: "0.5" },
     loop: { type: "boolean", default: false }, keep: { type: "string", default: "4" },
     quiet: { type: "boolean", default: false }, data: { type: "string", default: DEFAULT_CORPUS_ROOT },
+    "extra-noise": { type: "string", multiple: true, default: [] },
     help: { type: "boolean", short: "h" },
   } });
   if (v.help || !v.out) { process.stderr.write(USAGE + "\n"); return v.help ? 0 : 2; }
@@ -64,6 +70,15 @@ async function main(): Promise<number> {
   };
   const corpus = await Corpus.open(v.data);
   const lists = splitCorpus(corpus.entries)[v.split as "train" | "val"];
+  const extra = v["extra-noise"] ?? [];
+  if (extra.length && v.split !== "train") {
+    process.stderr.write("--extra-noise is for the training split only (the validation split stays fixed)\n"); return 2;
+  }
+  for (const dir of extra) {
+    const rows = readExtraNoise(dir);
+    lists.noise.push(...rows);
+    if (!v.quiet) process.stderr.write(`build-dataset: ${rows.length} extra noise files (${(rows.reduce((a, e) => a + e.seconds, 0) / 60).toFixed(1)} min) from ${dir}\n`);
+  }
   const den = await Denoiser.create({ mode: "oracle" });
   const tty = !v.quiet && process.stderr.isTTY;
   if (!v.loop) {

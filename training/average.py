@@ -37,6 +37,7 @@ def main(argv=None):
     p.add_argument("--val", help=".pnf validation file")
     p.add_argument("--val-frames", type=int, default=60000)
     p.add_argument("--above-band-weight", type=float, default=0.0, help="as in training.train")
+    p.add_argument("--distortion-weight", type=float, default=1.0, help="as in training.train")
     p.add_argument("--vad-weight", type=float, default=0.05)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--force", action="store_true", help="write the average even if an input is better")
@@ -51,7 +52,8 @@ def main(argv=None):
            "averaged": [os.path.basename(c) for c in args.ckpts]}
     if args.val:
         val = PnfFile(args.val)
-        weights = {"vad": args.vad_weight, "above_band": args.above_band_weight}
+        weights = {"vad": args.vad_weight, "above_band": args.above_band_weight,
+                   "distortion": args.distortion_weight}
         model = PercepNet(config)
 
         def loss(state):

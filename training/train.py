@@ -49,6 +49,9 @@ def parse_args(argv=None):
     p.add_argument("--vad-weight", type=float, default=0.05)
     p.add_argument("--above-band-weight", type=float, default=0.0,
                    help="weight of gain cells above a band-limited clip's bandwidth (0: ignored)")
+    p.add_argument("--distortion-weight", type=float, default=1.0,
+                   help="weight of gain errors that under-estimate the target (speech attenuated); "
+                   "1 is the paper's symmetric loss")
     p.add_argument("--init", help="start a new run from this checkpoint's weights and optimizer "
                    "(fine-tuning: epochs, best and the log start afresh; the lr schedule goes on "
                    "from its step)")
@@ -143,7 +146,8 @@ def train(args):
     n_params = sum(p.numel() for p in model.parameters())
     print(f"config {json.dumps(config)}\n{n_params} weights, {count_macs(config)} MACs/frame")
 
-    weights = {"vad": args.vad_weight, "above_band": args.above_band_weight}
+    weights = {"vad": args.vad_weight, "above_band": args.above_band_weight,
+               "distortion": args.distortion_weight}
     val = PnfFile(args.val) if args.val else None
     if not os.path.exists(log_path):
         with open(log_path, "w", newline="") as f:

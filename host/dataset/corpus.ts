@@ -33,6 +33,8 @@ export interface Entry {
   folder: string;
   /** What the split keeps together: speaker label, noise file, or room. */
   group: string;
+  /** Folder the file path is relative to, when not the corpus root (extra noise). */
+  root?: string;
 }
 
 /** Entries of one side of the split, by kind. */
@@ -106,6 +108,18 @@ export function splitCorpus(entries: readonly Entry[], fraction = 0.1, salt = "p
   return { train, val };
 }
 
+/**
+ * The noise rows of another folder laid out like the corpus (its own
+ * MANIFEST.tsv, same columns), each entry remembering that folder as its
+ * root. Extra noise is for training only: it never enters the split, so the
+ * validation side (and every evaluation set drawn from it) stays the same.
+ */
+export function readExtraNoise(root: string): Entry[] {
+  const rows = parseManifest(readFileSync(join(root, "MANIFEST.tsv"), "utf8")).filter((e) => e.kind === "noise");
+  if (rows.length === 0) throw new Error(`${join(root, "MANIFEST.tsv")}: no noise rows`);
+  return rows.map((e) => ({ ...e, root, group: join(root, e.file) }));
+}
+
 /** Options for {@link Corpus}. */
 export interface CorpusOptions {
   /** Decoded audio kept in memory, bytes; least recently used files are dropped beyond it. */
@@ -137,11 +151,11 @@ export class Corpus {
 
   /** Decoded samples (first channel) at the file's own rate. */
   audio(e: Entry): Promise<Float32Array> {
-    const hit = this.cache.get(e.file);
+    const hit = this.cache.get(this.key(e));
     if (hit) {
       // Re-insert to mark as most recently used.
-      this.cache.delete(e.file);
-      this.cache.set(e.file, hit);
+      this.cache.delete(this.key(e));
+      this.cache.set(this.key(e), hit);
       return Promise.resolve(hit);
     }
     const job = this.queue.then(() => this.decode(e));
@@ -166,14 +180,19 @@ export class Corpus {
     this.decoder = null;
   }
 
+  private key(e: Entry): string {
+    return e.root ? join(e.root, e.file) : e.file;
+  }
+
   private async decode(e: Entry): Promise<Float32Array> {
-    const again = this.cache.get(e.file);
+    const key = this.key(e);
+    const again = this.cache.get(key);
     if (again) return again;
     if (!this.decoder) {
       this.decoder = new FLACDecoder();
       await this.decoder.ready;
     }
-    const bytes = await readFile(join(this.root, e.file));
+    const bytes = await readFile(join(e.root ?? this.root, e.file));
     const r = await this.decoder.decodeFile(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     await this.decoder.reset();
     if (r.errors.length > 0 || r.channelData.length === 0) {
@@ -183,11 +202,11 @@ export class Corpus {
       throw new Error(`${e.file}: manifest says ${e.sampleRate} Hz, file is ${r.sampleRate} Hz`);
     }
     const x = r.channelData[0];
-    this.cache.set(e.file, x);
+    this.cache.set(key, x);
     this.cacheBytes += x.byteLength;
     for (const [k, v] of this.cache) {
       if (this.cacheBytes <= this.maxCacheBytes) break;
-      if (k === e.file) continue;
+      if (k === key) continue;
       this.cache.delete(k);
       this.cacheBytes -= v.byteLength;
     }

@@ -9,7 +9,7 @@ infinite derivative at 0, the NaN source of a public port).
 import torch
 import torch.nn.functional as F
 
-DEFAULT_WEIGHTS = {"gain": 1.0, "quartic": 10.0, "strength": 1.0, "vad": 0.05, "above_band": 0.0}
+DEFAULT_WEIGHTS = {"gain": 1.0, "quartic": 10.0, "strength": 1.0, "vad": 0.05, "above_band": 0.0, "distortion": 1.0}
 
 
 def _sqrt_target(x):
@@ -40,6 +40,15 @@ def percepnet_loss(zg, zr, zv, batch, weights=None):
     talker. The small weight keeps the prior "no speech up there" from
     dominating what full-band clips teach. Strengths stay in-band only: with
     no speech there is no harmonic structure to aim at.
+
+    weights["distortion"] (default 1: the paper's symmetric loss) multiplies
+    the gain error of cells where the predicted gain is BELOW the target, i.e.
+    where the network attenuates speech it should keep. Where the network
+    cannot tell speech from noise, a symmetric loss settles on a gain between
+    the two, which removes a few dB of speech in every uncertain band; DNSMOS
+    SIG (and listeners) punish that more than the same amount of residual
+    noise. In confident noise-only cells (target ~0) an over-estimate is the
+    only possible error, so noise removal there is untouched.
       L_g = mean (sqrt g - sqrt gh)^2 + quartic * mean (sqrt g - sqrt gh)^4
       L_r = mean (sqrt(1-r) - sqrt(1-rh))^2
     """
@@ -51,8 +60,10 @@ def percepnet_loss(zg, zr, zv, batch, weights=None):
     gw = cell.to(d2.dtype)
     if w["above_band"] > 0:
         gw = gw + w["above_band"] * (tm[:, :, None] & ~bm[:, None, :]).to(d2.dtype)
-    l_g2 = _weighted_mean(d2, gw)
-    l_g4 = _weighted_mean(d2 * d2, gw)
+    # The normaliser stays the cell count, so distortion = 1 is the paper's loss.
+    ew = torch.where(dg > 0, w["distortion"], 1.0) if w["distortion"] != 1.0 else 1.0
+    l_g2 = _weighted_mean(d2 * ew, gw)
+    l_g4 = _weighted_mean(d2 * d2 * ew, gw)
     dr = _sqrt_target(1.0 - batch["r"]) - torch.exp(0.5 * F.logsigmoid(-zr))
     l_r = _masked_mean(dr * dr, cell)
     total = w["gain"] * (l_g2 + w["quartic"] * l_g4) + w["strength"] * l_r

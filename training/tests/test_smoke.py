@@ -182,6 +182,22 @@ class LossTest(unittest.TestCase):
         b2["g"][0, 3, 5] = 1 - b["g"][0, 3, 5]
         self.assertNotAlmostEqual(float(percepnet_loss(zg, zr, zv, b2)[0]), base, places=4)
 
+    def test_distortion_weight(self):
+        # Only cells whose predicted gain is below the target are re-weighted:
+        # all-above predictions score the same at any weight, all-below ones
+        # score exactly `distortion` times the symmetric loss.
+        g = torch.full((1, 4, 34), 0.5)
+        b = {"g": g, "r": torch.zeros(1, 4, 34), "v": torch.ones(1, 4),
+             "time_mask": torch.ones(1, 4, dtype=torch.bool),
+             "band_mask": torch.ones(1, 34, dtype=torch.bool)}
+        w0 = {"vad": 0.0, "strength": 0.0}
+        zr = torch.zeros(1, 4, 34)
+        for z, factor in ((torch.full_like(g, 2.0), 1.0), (torch.full_like(g, -2.0), 3.0)):
+            base = float(percepnet_loss(z, zr, None, b, w0)[1]["gain"])
+            heavy = float(percepnet_loss(z, zr, None, b, dict(w0, distortion=3.0))[1]["gain"])
+            self.assertGreater(base, 0.0)
+            self.assertAlmostEqual(heavy, factor * base, places=6)
+
     def test_above_band_weight(self):
         # Bands above a clip's bandwidth count for the gain only when asked,
         # with the given weight, and never for the strengths.
