@@ -38,6 +38,13 @@ window.render = async (bypass) => {
   src.connect(node).connect(ctx.destination);
   src.start();
   const out = await ctx.startRendering();
+  // Reports are messages posted from the audio thread: the last ones may land
+  // after rendering resolves. Wait until none has arrived for 100 ms (2 s at most).
+  for (let quiet = 0, t = 0, seen = reports; quiet < 5 && t < 100; t++) {
+    await new Promise((r) => setTimeout(r, 20));
+    quiet = reports === seen ? quiet + 1 : 0;
+    seen = reports;
+  }
   return { y: Array.from(out.getChannelData(0)), delay: node.delay, reports };
 };
 window.ready = true;
