@@ -110,6 +110,8 @@ def evaluate(model, batches, weights):
 
 
 def train(args):
+    if not args.distortion_weight > 0:
+        raise SystemExit(f"--distortion-weight must be > 0, got {args.distortion_weight}")
     torch.set_num_threads(args.threads)
     os.makedirs(args.out, exist_ok=True)
     last_path, best_path = os.path.join(args.out, "last.pt"), os.path.join(args.out, "best.pt")
