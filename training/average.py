@@ -16,6 +16,7 @@ import sys
 import torch
 
 from .percepnet.data import eval_batches
+from .percepnet.loss import loss_weights
 from .percepnet.model import PercepNet
 from .percepnet.pnf import PnfFile
 from .train import evaluate, save_atomic
@@ -52,8 +53,7 @@ def main(argv=None):
            "averaged": [os.path.basename(c) for c in args.ckpts]}
     if args.val:
         val = PnfFile(args.val)
-        weights = {"vad": args.vad_weight, "above_band": args.above_band_weight,
-                   "distortion": args.distortion_weight}
+        weights = loss_weights(args)
         model = PercepNet(config)
 
         def loss(state):

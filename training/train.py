@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from .percepnet.data import CropSampler, eval_batches, expand_paths, feature_stats
-from .percepnet.loss import percepnet_loss
+from .percepnet.loss import loss_weights, percepnet_loss
 from .percepnet.model import PercepNet, count_macs, make_config
 from .percepnet.pnf import PnfFile
 
@@ -110,8 +110,7 @@ def evaluate(model, batches, weights):
 
 
 def train(args):
-    if not args.distortion_weight > 0:
-        raise SystemExit(f"--distortion-weight must be > 0, got {args.distortion_weight}")
+    weights = loss_weights(args)
     torch.set_num_threads(args.threads)
     os.makedirs(args.out, exist_ok=True)
     last_path, best_path = os.path.join(args.out, "last.pt"), os.path.join(args.out, "best.pt")
@@ -148,8 +147,6 @@ def train(args):
     n_params = sum(p.numel() for p in model.parameters())
     print(f"config {json.dumps(config)}\n{n_params} weights, {count_macs(config)} MACs/frame")
 
-    weights = {"vad": args.vad_weight, "above_band": args.above_band_weight,
-               "distortion": args.distortion_weight}
     val = PnfFile(args.val) if args.val else None
     if not os.path.exists(log_path):
         with open(log_path, "w", newline="") as f:

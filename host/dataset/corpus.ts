@@ -151,11 +151,12 @@ export class Corpus {
 
   /** Decoded samples (first channel) at the file's own rate. */
   audio(e: Entry): Promise<Float32Array> {
-    const hit = this.cache.get(this.key(e));
+    const key = this.key(e);
+    const hit = this.cache.get(key);
     if (hit) {
       // Re-insert to mark as most recently used.
-      this.cache.delete(this.key(e));
-      this.cache.set(this.key(e), hit);
+      this.cache.delete(key);
+      this.cache.set(key, hit);
       return Promise.resolve(hit);
     }
     const job = this.queue.then(() => this.decode(e));

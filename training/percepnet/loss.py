@@ -12,6 +12,19 @@ import torch.nn.functional as F
 DEFAULT_WEIGHTS = {"gain": 1.0, "quartic": 10.0, "strength": 1.0, "vad": 0.05, "above_band": 0.0, "distortion": 1.0}
 
 
+def loss_weights(args):
+    """The loss weights a command line asks for (training.train and
+    training.average take the same --vad-weight, --above-band-weight and
+    --distortion-weight); refuses a weight that would make the loss reward
+    the wrong thing."""
+    if not args.distortion_weight > 0:
+        raise SystemExit(f"--distortion-weight must be > 0, got {args.distortion_weight}")
+    if not args.above_band_weight >= 0:
+        raise SystemExit(f"--above-band-weight must be >= 0, got {args.above_band_weight}")
+    return {"vad": args.vad_weight, "above_band": args.above_band_weight,
+            "distortion": args.distortion_weight}
+
+
 def _sqrt_target(x):
     # Targets carry no gradient; clamping keeps sqrt away from negatives.
     return torch.sqrt(x.clamp(0.0, 1.0))
