@@ -18,9 +18,9 @@ import {
   normaliseMeasuredRir,
   SOUND_SPEED,
 } from "../host/dataset/room.js";
-import { Corpus, DEFAULT_CORPUS_ROOT, readExtraNoise, splitCorpus } from "../host/dataset/corpus.js";
+import { Corpus, DEFAULT_CORPUS_ROOT, readExtra, splitCorpus } from "../host/dataset/corpus.js";
 import { activePower, meanPower, powerDb, peakAbs, fitLength } from "../host/dataset/augment.js";
-import { mixtureAt, validBandsFor, REVERB_ONLY } from "../host/dataset/mixture.js";
+import { makeMixture, mixtureAt, validBandsFor, REVERB_ONLY } from "../host/dataset/mixture.js";
 
 const haveCorpus = existsSync(join(DEFAULT_CORPUS_ROOT, "MANIFEST.tsv"));
 
@@ -201,25 +201,39 @@ test("corpus split keeps speakers, noise files and rooms on one side", { skip: !
   c.close();
 });
 
-test("extra noise: rows of another folder's manifest, decoded from that folder, training side only", { skip: !haveCorpus }, async () => {
+test("extra noise and speech: rows of another folder's manifest, decoded from that folder, training side only", { skip: !haveCorpus }, async () => {
   const c = Corpus.open();
-  const src = splitCorpus(c.entries).train.noise[0];
+  const tr = splitCorpus(c.entries).train;
+  const src = tr.noise[0], sp = tr.speech.find((e) => e.folder === "speech48")!;
   const dir = mkdtempSync(join(tmpdir(), "extra-noise-"));
   try {
     mkdirSync(join(dir, "noise", "pkg"), { recursive: true });
+    mkdirSync(join(dir, "speech48", "pkg"), { recursive: true });
     copyFileSync(join(DEFAULT_CORPUS_ROOT, src.file), join(dir, "noise", "pkg", "a.flac"));
+    copyFileSync(join(DEFAULT_CORPUS_ROOT, sp.file), join(dir, "speech48", "pkg", "s.flac"));
     const head = "kind\tfile\tseconds\tsample_rate\tbandwidth_khz\tlabel\tlicense\tsource";
     const row = ["noise", "noise/pkg/a.flac", src.seconds, src.sampleRate, src.bandwidthKhz, "test", "CC0", "test"].join("\t");
-    writeFileSync(join(dir, "MANIFEST.tsv"), `${head}\n${row}\nrir\trir/x.flac\t1\t48000\t20\troom\tCC0\ttest\n`);
-    const extra = readExtraNoise(dir);
+    const srow = ["speech", "speech48/pkg/s.flac", sp.seconds, sp.sampleRate, sp.bandwidthKhz, "pkg speaker", "CC0", "test"].join("\t");
+    writeFileSync(join(dir, "MANIFEST.tsv"), `${head}\n${row}\n${srow}\nrir\trir/x.flac\t1\t48000\t20\troom\tCC0\ttest\n`);
+    const extra = readExtra(dir, "noise");
     assert.equal(extra.length, 1, "only noise rows");
     assert.equal(extra[0].root, dir);
     // Same bytes from another folder: the same samples, cached under its own key.
     const a = await c.audio(src), b = await c.audio(extra[0]);
     assert.deepEqual(b, a);
     assert.notEqual(b, a, "a separate cache entry, not the corpus file's");
+    const speech = readExtra(dir, "speech");
+    assert.equal(speech.length, 1, "only speech rows");
+    assert.equal(speech[0].label, "pkg speaker");
+    assert.equal(speech[0].folder, "speech48", "full band like the corpus's speech48");
+    // A mixture drawn from the extra speaker alone uses its recording.
+    const m = await makeMixture(new Rng(3), c, { speech, noise: extra, rir: [] }, { seconds: 2, reverb: false });
+    assert.equal(m.meta.speaker, "pkg speaker");
+    assert.ok(m.clean.some((v) => v !== 0));
+    writeFileSync(join(dir, "MANIFEST.tsv"), `${head}\n${row}\n`);
+    assert.throws(() => readExtra(dir, "speech"), /no speech rows/);
     writeFileSync(join(dir, "MANIFEST.tsv"), `${head}\n`);
-    assert.throws(() => readExtraNoise(dir), /no noise rows/);
+    assert.throws(() => readExtra(dir, "noise"), /no noise rows/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
     c.close();

@@ -10,13 +10,14 @@
  * --loop keeps writing fresh files (chunk-000000.pnf, ...) into a directory,
  * each with new mixtures, deleting the oldest beyond --keep: the trainer reads
  * the newest ones every epoch, so no mixture is seen twice.
- * --extra-noise DIR adds a folder of noise recordings to the training side.
+ * --extra-noise DIR and --extra-speech DIR add folders of recordings to the
+ * training side.
  */
 import { mkdirSync, readdirSync, unlinkSync, existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
-import { Corpus, DEFAULT_CORPUS_ROOT, readExtraNoise, splitCorpus } from "../host/dataset/corpus.js";
+import { Corpus, DEFAULT_CORPUS_ROOT, readExtra, splitCorpus } from "../host/dataset/corpus.js";
 import { mixtureAt, type MixtureOptions } from "../host/dataset/mixture.js";
 import { Denoiser, FRAME_SIZE } from "../host/denoiser.js";
 import { dumpFeatures } from "../host/offline.js";
@@ -24,11 +25,14 @@ import { PnfWriter } from "../host/pnf.js";
 
 const USAGE = `usage: build-dataset --out FILE.pnf|DIR [--split train|val] [--n N] [--seed S]
        [--seconds 10] [--snr-min -5] [--snr-max 40] [--reverb-prob 0.5] [--loop --keep K] [--quiet]
-       [--data ${DEFAULT_CORPUS_ROOT}] [--extra-noise DIR ...]
+       [--data ${DEFAULT_CORPUS_ROOT}] [--extra-noise DIR ...] [--extra-speech DIR ...]
 
 --extra-noise DIR (repeatable, training split only): also draw noise from the
 noise rows of DIR/MANIFEST.tsv (same columns as the corpus manifest; paths
-relative to DIR), e.g. openly licensed recordings listed in training/DATA.md.`;
+relative to DIR), e.g. openly licensed recordings listed in training/DATA.md.
+--extra-speech DIR (repeatable, training split only): the same for the speech
+rows (label = speaker, who must not be in the corpus; speech48/ paths are
+full band).`;
 
 async function writeChunk(path: string, corpus: Corpus, lists: ReturnType<typeof splitCorpus>["train"], seed: number,
   first: number, n: number, opts: Partial<MixtureOptions>, den: Denoiser, bar?: cliProgress.SingleBar): Promise<void> {
@@ -57,6 +61,7 @@ async function main(): Promise<number> {
     loop: { type: "boolean", default: false }, keep: { type: "string", default: "4" },
     quiet: { type: "boolean", default: false }, data: { type: "string", default: DEFAULT_CORPUS_ROOT },
     "extra-noise": { type: "string", multiple: true, default: [] },
+    "extra-speech": { type: "string", multiple: true, default: [] },
     help: { type: "boolean", short: "h" },
   } });
   if (v.help || !v.out) { process.stderr.write(USAGE + "\n"); return v.help ? 0 : 2; }
@@ -70,14 +75,23 @@ async function main(): Promise<number> {
   };
   const corpus = await Corpus.open(v.data);
   const lists = splitCorpus(corpus.entries)[v.split as "train" | "val"];
-  const extra = v["extra-noise"] ?? [];
-  if (extra.length && v.split !== "train") {
-    process.stderr.write("--extra-noise is for the training split only (the validation split stays fixed)\n"); return 2;
+  const extra = { noise: v["extra-noise"] ?? [], speech: v["extra-speech"] ?? [] };
+  if ((extra.noise.length || extra.speech.length) && v.split !== "train") {
+    process.stderr.write("--extra-noise and --extra-speech are for the training split only (the validation split stays fixed)\n"); return 2;
   }
-  for (const dir of extra) {
-    const rows = readExtraNoise(dir);
-    lists.noise.push(...rows);
-    if (!v.quiet) process.stderr.write(`build-dataset: ${rows.length} extra noise files (${(rows.reduce((a, e) => a + e.seconds, 0) / 60).toFixed(1)} min) from ${dir}\n`);
+  for (const kind of ["noise", "speech"] as const) {
+    for (const dir of extra[kind]) {
+      const rows = readExtra(dir, kind);
+      if (kind === "speech") {
+        // A label the corpus already has would merge with that speaker, perhaps a validation one.
+        const known = new Set(corpus.entries.filter((e) => e.kind === "speech").map((e) => e.label));
+        const clash = [...new Set(rows.filter((e) => known.has(e.label)).map((e) => e.label))];
+        if (clash.length) { process.stderr.write(`${dir}: speaker labels already in the corpus: ${clash.join(", ")}\n`); return 2; }
+      }
+      lists[kind].push(...rows);
+      const speakers = kind === "speech" ? `, ${new Set(rows.map((e) => e.label)).size} speakers` : "";
+      if (!v.quiet) process.stderr.write(`build-dataset: ${rows.length} extra ${kind} files (${(rows.reduce((a, e) => a + e.seconds, 0) / 60).toFixed(1)} min${speakers}) from ${dir}\n`);
+    }
   }
   const den = await Denoiser.create({ mode: "oracle" });
   const tty = !v.quiet && process.stderr.isTTY;

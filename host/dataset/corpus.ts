@@ -109,15 +109,18 @@ export function splitCorpus(entries: readonly Entry[], fraction = 0.1, salt = "p
 }
 
 /**
- * The noise rows of another folder laid out like the corpus (its own
- * MANIFEST.tsv, same columns), each entry remembering that folder as its
- * root. Extra noise is for training only: it never enters the split, so the
- * validation side (and every evaluation set drawn from it) stays the same.
+ * The `kind` rows (noise or speech) of another folder laid out like the
+ * corpus (its own MANIFEST.tsv, same columns), each entry remembering that
+ * folder as its root. Extra recordings are for training only: they never
+ * enter the split, so the validation side (and every evaluation set drawn
+ * from it) stays the same. Extra speech must come from speakers outside the
+ * corpus; its `label` names the speaker, and its folder (speech48 or not)
+ * says whether it is full band, as in the corpus.
  */
-export function readExtraNoise(root: string): Entry[] {
-  const rows = parseManifest(readFileSync(join(root, "MANIFEST.tsv"), "utf8")).filter((e) => e.kind === "noise");
-  if (rows.length === 0) throw new Error(`${join(root, "MANIFEST.tsv")}: no noise rows`);
-  return rows.map((e) => ({ ...e, root, group: join(root, e.file) }));
+export function readExtra(root: string, kind: "noise" | "speech"): Entry[] {
+  const rows = parseManifest(readFileSync(join(root, "MANIFEST.tsv"), "utf8")).filter((e) => e.kind === kind);
+  if (rows.length === 0) throw new Error(`${join(root, "MANIFEST.tsv")}: no ${kind} rows`);
+  return rows.map((e) => ({ ...e, root, group: kind === "noise" ? join(root, e.file) : e.label }));
 }
 
 /** Options for {@link Corpus}. */
