@@ -57,6 +57,7 @@ test("the command rewrites both sections of a README, --check reports staleness"
     writeFileSync(readme, README);
     writeFileSync(join(dir, "report", "bench.md"), "# Speed\n\n## Whole pipeline\n\n| a | b |\n|---|---:|\n| x | 1.5 |\n");
     writeFileSync(join(dir, "report", "eval.md"), "# Objective evaluation\n\n![s](spectrogram.png)\n");
+    writeFileSync(join(dir, "report", "spectrogram.png"), "png 1");
     const logs: string[] = [];
     const args = ["--readme", readme, "--bench", join(dir, "report", "bench.md"), "--eval", join(dir, "report", "eval.md")];
     assert.equal(main([...args, "--check"], (s) => logs.push(s)), 1, "stale before");
@@ -64,9 +65,17 @@ test("the command rewrites both sections of a README, --check reports staleness"
     assert.equal(main(args, (s) => logs.push(s)), 0);
     const out = readFileSync(readme, "utf8");
     assert.match(out, /<!-- bench:start -->\n<!-- generated[^\n]*-->\n### Whole pipeline\n\n\| a \| b \|/);
-    assert.ok(out.includes("![s](report/spectrogram.png)"));
+    assert.ok(out.includes("![s](docs/img/spectrogram.png)"), "images are linked from docs/img");
+    assert.equal(readFileSync(join(dir, "docs", "img", "spectrogram.png"), "utf8"), "png 1", "and copied there");
     assert.ok(out.includes("Intro stays.") && out.includes("Footer stays."));
     assert.equal(main([...args, "--check"], (s) => logs.push(s)), 0, "up to date after");
+    writeFileSync(join(dir, "report", "spectrogram.png"), "png 2");
+    assert.equal(main([...args, "--check"], (s) => logs.push(s)), 1, "a changed image is stale");
+    assert.equal(main(args, (s) => logs.push(s)), 0);
+    assert.equal(readFileSync(join(dir, "docs", "img", "spectrogram.png"), "utf8"), "png 2");
+    rmSync(join(dir, "report", "spectrogram.png"));
+    assert.equal(main(args, (s) => logs.push(s)), 1, "a linked image that is missing is an error");
+    writeFileSync(join(dir, "report", "spectrogram.png"), "png 2");
     rmSync(join(dir, "report", "eval.md"));
     assert.equal(main(args, (s) => logs.push(s)), 0, "a missing report leaves its section");
     assert.equal(readFileSync(readme, "utf8"), out);
