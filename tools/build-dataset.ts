@@ -79,13 +79,13 @@ async function main(): Promise<number> {
   if ((extra.noise.length || extra.speech.length) && v.split !== "train") {
     process.stderr.write("--extra-noise and --extra-speech are for the training split only (the validation split stays fixed)\n"); return 2;
   }
+  // An extra speaker label the corpus already has would merge with that speaker, perhaps a validation one.
+  const corpusSpeakers = new Set(corpus.entries.filter((e) => e.kind === "speech").map((e) => e.label));
   for (const kind of ["noise", "speech"] as const) {
     for (const dir of extra[kind]) {
       const rows = readExtra(dir, kind);
       if (kind === "speech") {
-        // A label the corpus already has would merge with that speaker, perhaps a validation one.
-        const known = new Set(corpus.entries.filter((e) => e.kind === "speech").map((e) => e.label));
-        const clash = [...new Set(rows.filter((e) => known.has(e.label)).map((e) => e.label))];
+        const clash = [...new Set(rows.filter((e) => corpusSpeakers.has(e.label)).map((e) => e.label))];
         if (clash.length) { process.stderr.write(`${dir}: speaker labels already in the corpus: ${clash.join(", ")}\n`); return 2; }
       }
       lists[kind].push(...rows);
