@@ -285,6 +285,49 @@ test("mixtures: reproducible, SNR and level as drawn, peak limited, bands", { sk
   c.close();
 });
 
+test("noise speed perturbation: drawn per noise recording, leaves the target alone, off by default", { skip: !haveCorpus }, async () => {
+  const c = Corpus.open();
+  const { train } = splitCorpus(c.entries);
+  const base = { seconds: 3, fixedSnrDb: 5, reverb: false, clipProb: 0, babbleProb: 0, maxNoises: 3 };
+  const speeds: number[] = [];
+  let changed = 0;
+  for (let i = 0; i < 6; i++) {
+    const off = await mixtureAt(c, train, 42, i, base);
+    // An explicit 0 probability must not consume random numbers: same mixture as the default.
+    const zero = await mixtureAt(c, train, 42, i, { ...base, noiseSpeedProb: 0, noiseSpeedPct: 30 });
+    assert.deepEqual(zero.noisy, off.noisy);
+    assert.ok(off.meta.noiseSpeedPct.every((v) => v === 0));
+    assert.equal(off.meta.noiseSpeedPct.length, off.meta.noiseFiles.length);
+    const on = await mixtureAt(c, train, 42, i, { ...base, noiseSpeedProb: 1, noiseSpeedPct: 30 });
+    assert.equal(on.meta.noiseSpeedPct.length, on.meta.noiseFiles.length);
+    speeds.push(...on.meta.noiseSpeedPct);
+    // Speech is drawn before the noise: same target, up to the common peak limit.
+    const k = peakAbs(on.clean) / peakAbs(off.clean);
+    assert.ok(on.clean.every((v, j) => Math.abs(v - k * off.clean[j]) <= 1e-5 + 1e-4 * Math.abs(v)));
+    if (on.meta.noiseSpeedPct.some((v) => v !== 0)) {
+      changed++;
+      const d = on.noisy.map((v, j) => v - off.noisy[j] * k);
+      assert.ok(powerDb(meanPower(d)) - powerDb(meanPower(on.noisy)) > -20, "a sped-up noise differs from the original");
+    }
+  }
+  assert.ok(speeds.every((v) => Number.isInteger(v) && v >= -30 && v <= 30));
+  assert.ok(changed >= 4 && new Set(speeds).size >= 4, `speeds ${speeds}`);
+  // The same random draws with a +-0 % range (it still draws): a recording whose
+  // drawn speed is 0 gives the same samples, any other speed different ones.
+  let same = 0, differ = 0;
+  for (let i = 0; i < 8; i++) {
+    const ref = await mixtureAt(c, train, 43, i, { ...base, noiseSpeedProb: 1, noiseSpeedPct: 0 });
+    const on = await mixtureAt(c, train, 43, i, { ...base, noiseSpeedProb: 1, noiseSpeedPct: 30 });
+    assert.deepEqual(on.meta.noiseFiles, ref.meta.noiseFiles);
+    if (on.meta.noiseSpeedPct.every((v) => v === 0)) { assert.deepEqual(on.noisy, ref.noisy); same++; continue; }
+    const d = on.noisy.map((v, j) => v - ref.noisy[j]);
+    assert.ok(powerDb(meanPower(d)) - powerDb(meanPower(on.noisy)) > -20, `mixture ${i}: speeds ${on.meta.noiseSpeedPct}`);
+    differ++;
+  }
+  assert.ok(differ >= 4, `${differ} of 8 mixtures with a sped-up noise`);
+  c.close();
+});
+
 test("band-limited speech: validBands < 34 and no target energy above the bandwidth", { skip: !haveCorpus }, async () => {
   const c = Corpus.open();
   const { train } = splitCorpus(c.entries);

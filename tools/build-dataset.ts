@@ -11,7 +11,8 @@
  * each with new mixtures, deleting the oldest beyond --keep: the trainer reads
  * the newest ones every epoch, so no mixture is seen twice.
  * --extra-noise DIR and --extra-speech DIR add folders of recordings to the
- * training side.
+ * training side; --noise-speed PCT plays half the noise recordings at another
+ * speed (and pitch), within +-PCT percent.
  */
 import { mkdirSync, readdirSync, unlinkSync, existsSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -25,14 +26,18 @@ import { PnfWriter } from "../host/pnf.js";
 
 const USAGE = `usage: build-dataset --out FILE.pnf|DIR [--split train|val] [--n N] [--seed S]
        [--seconds 10] [--snr-min -5] [--snr-max 40] [--reverb-prob 0.5] [--loop --keep K] [--quiet]
-       [--data ${DEFAULT_CORPUS_ROOT}] [--extra-noise DIR ...] [--extra-speech DIR ...]
+       [--data ${DEFAULT_CORPUS_ROOT}] [--extra-noise DIR ...] [--extra-speech DIR ...] [--noise-speed PCT]
 
 --extra-noise DIR (repeatable, training split only): also draw noise from the
 noise rows of DIR/MANIFEST.tsv (same columns as the corpus manifest; paths
 relative to DIR), e.g. openly licensed recordings listed in training/DATA.md.
 --extra-speech DIR (repeatable, training split only): the same for the speech
 rows (label = speaker, who must not be in the corpus; speech48/ paths are
-full band).`;
+full band).
+--noise-speed PCT (integer 0-50, default 0): half of the noise recordings play
+at a speed (and pitch) drawn within +-PCT percent, so a few recordings of
+crickets, insects or machines cover more frequencies. 0 draws nothing:
+earlier seeds give the same mixtures as before.`;
 
 async function writeChunk(path: string, corpus: Corpus, lists: ReturnType<typeof splitCorpus>["train"], seed: number,
   first: number, n: number, opts: Partial<MixtureOptions>, den: Denoiser, bar?: cliProgress.SingleBar): Promise<void> {
@@ -62,6 +67,7 @@ async function main(): Promise<number> {
     quiet: { type: "boolean", default: false }, data: { type: "string", default: DEFAULT_CORPUS_ROOT },
     "extra-noise": { type: "string", multiple: true, default: [] },
     "extra-speech": { type: "string", multiple: true, default: [] },
+    "noise-speed": { type: "string", default: "0" },
     help: { type: "boolean", short: "h" },
   } });
   if (v.help || !v.out) { process.stderr.write(USAGE + "\n"); return v.help ? 0 : 2; }
@@ -70,8 +76,13 @@ async function main(): Promise<number> {
   if (!(n >= 1 && Number.isInteger(n)) || !Number.isFinite(seed) || !(seconds >= 1 && seconds <= 60) || !(keep >= 1)) {
     process.stderr.write(`bad numeric option\n${USAGE}\n`); return 2;
   }
+  const noiseSpeed = Number(v["noise-speed"]);
+  if (!(Number.isInteger(noiseSpeed) && noiseSpeed >= 0 && noiseSpeed <= 50)) {
+    process.stderr.write(`--noise-speed must be an integer percentage from 0 to 50, got ${v["noise-speed"]}\n`); return 2;
+  }
   const opts: Partial<MixtureOptions> = {
     seconds, snrDb: [Number(v["snr-min"]), Number(v["snr-max"])], reverb: Number(v["reverb-prob"]),
+    ...(noiseSpeed > 0 ? { noiseSpeedProb: 0.5, noiseSpeedPct: noiseSpeed } : {}),
   };
   const corpus = await Corpus.open(v.data);
   const lists = splitCorpus(corpus.entries)[v.split as "train" | "val"];

@@ -75,6 +75,15 @@ export interface MixtureOptions {
   lowpassProb: number;
   babbleProb: number;
   maxNoises: number;
+  /**
+   * Probability that a noise recording plays at another speed (and pitch),
+   * drawn uniformly within +-noiseSpeedPct percent: crickets, insects and
+   * machines chirp and hum at other frequencies than the few recordings the
+   * corpus has. 0 (the default) draws nothing, so older seeds make the
+   * same mixtures as before.
+   */
+  noiseSpeedProb: number;
+  noiseSpeedPct: number;
   fullbandNoiseProb: number;
   clipProb: number;
   /** The mixture (and target) are scaled down to this peak unless clipping is drawn. */
@@ -97,6 +106,8 @@ export const DEFAULT_MIXTURE_OPTIONS: MixtureOptions = {
   lowpassProb: 0.1,
   babbleProb: 0.2,
   maxNoises: 3,
+  noiseSpeedProb: 0,
+  noiseSpeedPct: 0,
   fullbandNoiseProb: 0.2,
   clipProb: 0.03,
   maxPeak: 0.99,
@@ -124,6 +135,8 @@ export interface MixtureMeta {
   /** SNR of reverberant speech to noise; null for noise-free clips. */
   snrDb: number | null;
   noiseFiles: string[];
+  /** Speed change of each noise recording, percent (parallel to noiseFiles). */
+  noiseSpeedPct: number[];
   babbleLabels: string[];
   fullbandNoiseDb: number | null;
   limiterDb: number;
@@ -218,6 +231,7 @@ export async function makeMixture(
   const noiseFree = o.fixedSnrDb === null && rng.chance(o.noiseFreeProb);
   const snrDb = noiseFree ? null : (o.fixedSnrDb ?? rng.uniform(o.snrDb[0], o.snrDb[1]));
   const noiseFiles: string[] = [];
+  const noiseSpeedPct: number[] = [];
   let babbleLabels: string[] = [];
   let fullbandNoiseDb: number | null = null;
   const noisy = new Float32Array(n);
@@ -240,9 +254,12 @@ export async function makeMixture(
       }
       if (!split.noise.length) break;
       const e = rng.choice(split.noise);
-      const x = fitLength(rng, toFs(await corpus.audio(e), e.sampleRate, 0, true), n);
+      // The guard keeps the random stream of noiseSpeedProb = 0 unchanged.
+      const sp = o.noiseSpeedProb > 0 && rng.chance(o.noiseSpeedProb) ? rng.int(-o.noiseSpeedPct, o.noiseSpeedPct) : 0;
+      const x = fitLength(rng, toFs(await corpus.audio(e), e.sampleRate, sp, true), n);
       if (rng.chance(o.eqProb)) applyCascade(x, randomEq(rng).sections);
       noiseFiles.push(e.file);
+      noiseSpeedPct.push(sp);
       add(x, relDb);
     }
     if (rng.chance(o.fullbandNoiseProb)) {
@@ -296,6 +313,7 @@ export async function makeMixture(
       levelDb: powerDb(activePower(clean)),
       snrDb,
       noiseFiles,
+      noiseSpeedPct,
       babbleLabels,
       fullbandNoiseDb,
       limiterDb,
