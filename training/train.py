@@ -60,15 +60,45 @@ def parse_args(argv=None):
     p.add_argument("--patience", type=int, default=6, help="epochs without val improvement")
     p.add_argument("--val-frames", type=int, default=100000, help="cap on validation frames")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", default="cpu",
+                   help="torch device: cpu (default), cuda, cuda:N, or auto (cuda when available)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--print-every", type=float, default=30.0, help="seconds between progress lines")
     return p.parse_args(argv)
 
 
+def on_cpu(obj):
+    """A copy of a (nested) checkpoint object with every tensor on the CPU, so
+    a checkpoint written by a GPU run loads anywhere without map_location."""
+    if torch.is_tensor(obj):
+        return obj.detach().cpu()
+    if isinstance(obj, dict):
+        return {k: on_cpu(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(on_cpu(v) for v in obj)
+    return obj
+
+
 def save_atomic(obj, path):
     tmp = path + ".tmp"
-    torch.save(obj, tmp)
+    torch.save(on_cpu(obj), tmp)
     os.replace(tmp, path)
+
+
+def pick_device(name):
+    """The torch.device for --device; a clear error instead of a late CUDA crash."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    dev = torch.device(name)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise SystemExit(f"--device {name}: this torch build or machine has no CUDA device")
+    if dev.type not in ("cpu", "cuda"):
+        raise SystemExit(f"--device {name}: only cpu and cuda are supported")
+    return dev
+
+
+def to_device(batch, dev):
+    return batch if dev.type == "cpu" else {k: v.to(dev, non_blocking=True) for k, v in batch.items()}
 
 
 def rng_state(np_rng):
@@ -94,12 +124,13 @@ def open_training_files(paths):
     return files
 
 
-def evaluate(model, batches, weights):
+def evaluate(model, batches, weights, dev=torch.device("cpu")):
     """Mean loss (and parts) over batches, weighted by valid frames."""
     model.eval()
     sums, n = {}, 0.0
     with torch.no_grad():
         for b in batches:
+            b = to_device(b, dev)
             _, parts = percepnet_loss(*model(b["x"], logits=True), b, weights)
             w = float(b["time_mask"].sum())
             for k, v in parts.items():
@@ -111,6 +142,7 @@ def evaluate(model, batches, weights):
 
 def train(args):
     weights = loss_weights(args)
+    dev = pick_device(args.device)
     torch.set_num_threads(args.threads)
     os.makedirs(args.out, exist_ok=True)
     last_path, best_path = os.path.join(args.out, "last.pt"), os.path.join(args.out, "best.pt")
@@ -119,9 +151,9 @@ def train(args):
     torch.manual_seed(args.seed)
     random.seed(args.seed)
 
-    state = torch.load(last_path, weights_only=False) if os.path.exists(last_path) else None
+    state = torch.load(last_path, map_location="cpu", weights_only=False) if os.path.exists(last_path) else None
     # A fine-tuning start: only when there is no run to resume.
-    init = torch.load(args.init, weights_only=False) if state is None and args.init else None
+    init = torch.load(args.init, map_location="cpu", weights_only=False) if state is None and args.init else None
     source = state if state is not None else init
     if source is not None:
         config = source["config"]
@@ -130,7 +162,8 @@ def train(args):
             print(f"warning: using the checkpoint's config, not {asked}", file=sys.stderr)
     else:
         config = make_config(json.loads(args.config), args.width)
-    model = PercepNet(config)
+    # Moved before the optimizer exists: its state then follows the parameters' device.
+    model = PercepNet(config).to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     epoch, step, best, bad = 0, 0, math.inf, 0
     if source is not None:
@@ -145,7 +178,7 @@ def train(args):
         step = init.get("step", 0)
         print(f"initialised from {args.init} (epoch {init.get('epoch')}, step {step})")
     n_params = sum(p.numel() for p in model.parameters())
-    print(f"config {json.dumps(config)}\n{n_params} weights, {count_macs(config)} MACs/frame")
+    print(f"config {json.dumps(config)}\n{n_params} weights, {count_macs(config)} MACs/frame, on {dev}")
 
     val = PnfFile(args.val) if args.val else None
     if not os.path.exists(log_path):
@@ -172,7 +205,7 @@ def train(args):
         tot, frames = 0.0, 0
         model.train()
         for i in range(n_steps):
-            b = sampler.sample()
+            b = to_device(sampler.sample(), dev)
             lr = args.lr / (1.0 + args.lr_decay * step)
             for g in opt.param_groups:
                 g["lr"] = lr
@@ -193,7 +226,7 @@ def train(args):
                       f"{frames / (now - t0):.0f} frames/s", flush=True)
         train_loss = tot / n_steps
         vparts = evaluate(model, eval_batches(val, args.batch, args.val_frames, config["lookahead"]),
-                          weights) if val else {}
+                          weights, dev) if val else {}
         val_loss = vparts.get("total", train_loss)
         epoch += 1
         secs = time.time() - t0

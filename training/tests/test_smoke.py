@@ -280,6 +280,21 @@ class TrainExportTest(TmpDir):
         out = np.fromfile(raw, "<f4").reshape(2, 60, 69)
         np.testing.assert_allclose(np.load(self.path("s.npz"))["gains"], out[..., :34], atol=1e-5)
 
+    def test_device_choice(self):
+        self.assertEqual(train_cli.pick_device("cpu").type, "cpu")
+        if not torch.cuda.is_available():
+            self.assertEqual(train_cli.pick_device("auto").type, "cpu")
+            with self.assertRaisesRegex(SystemExit, "no CUDA device"):
+                train_cli.pick_device("cuda")
+        with self.assertRaisesRegex(SystemExit, "only cpu and cuda"):
+            train_cli.pick_device("meta")
+        # Checkpoints are written with CPU tensors whatever the device, nested ones too.
+        obj = {"a": torch.ones(2), "b": [torch.zeros(1), (torch.ones(1), 3)], "c": "x"}
+        out = train_cli.on_cpu(obj)
+        self.assertEqual(out["b"][1][1], 3)
+        self.assertIsInstance(out["b"][1], tuple)
+        self.assertTrue(all(t.device.type == "cpu" for t in (out["a"], out["b"][0], out["b"][1][0])))
+
     def test_init_fine_tunes_from_checkpoint(self):
         x, t = synthetic(4, 60, seed=1)
         write_pnf(self.path("a.pnf"), x, t)
