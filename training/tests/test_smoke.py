@@ -288,6 +288,8 @@ class TrainExportTest(TmpDir):
                 train_cli.pick_device("cuda")
         with self.assertRaisesRegex(SystemExit, "only cpu and cuda"):
             train_cli.pick_device("meta")
+        with self.assertRaisesRegex(SystemExit, "not a device"):
+            train_cli.pick_device("gpu")
         # Checkpoints are written with CPU tensors whatever the device, nested ones too.
         obj = {"a": torch.ones(2), "b": [torch.zeros(1), (torch.ones(1), 3)], "c": "x"}
         out = train_cli.on_cpu(obj)
