@@ -167,7 +167,7 @@ def train(args):
             print(f"warning: using the checkpoint's config, not {asked}", file=sys.stderr)
     else:
         config = make_config(json.loads(args.config), args.width)
-    # Moved before the optimizer exists: its state then follows the parameters' device.
+    # On the device before the optimizer is made, so the optimizer state loaded below lands there too.
     model = PercepNet(config).to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     epoch, step, best, bad = 0, 0, math.inf, 0
