@@ -32,7 +32,7 @@ import { Dnsmos, DEFAULT_DNSMOS_MODEL } from "./metrics/dnsmos.js";
 import { siSdr } from "./metrics/sisdr.js";
 import { intelligibility } from "./metrics/stoi.js";
 import { plotCurves, plotSpectrograms } from "./plots.js";
-import { consoleTable, groupByCondition, markdownTable, METRIC_LABEL, summarise, type FileResult, type Metric } from "./report.js";
+import { consoleTable, groupByCondition, markdownTable, METRIC_LABEL, pairedTable, summarise, type FileResult, type Metric } from "./report.js";
 import { readWav } from "./wav.js";
 
 const FS = 48000;
@@ -218,6 +218,12 @@ async function main(): Promise<void> {
   md += `Intrusive metrics after removing each system's delay (declared, or estimated by cross-correlation with the clean file; median shown in samples at 48 kHz). RTF = processing time / audio duration on this machine, single thread. "clean (reference)" is DNSMOS of the clean files themselves.\n\n`;
   md += markdownTable(summary) + "\n\n";
   if (Object.keys(skipped).length) md += `Not run: ${Object.entries(skipped).map(([k, v]) => `**${k}** (${v})`).join("; ")}\n\n`;
+  const oursName = args.oursName ?? "ours";
+  const peers = summary.map((s) => s.system).filter((s) => s !== oursName && !s.startsWith("clean"));
+  const paired = pairedTable(rows, oursName, peers);
+  if (paired) {
+    md += `## ${oursName} minus each peer, paired by file\n\nMean difference with a 95 % bootstrap interval over files, and the files where ${oursName} scores higher. An interval that contains 0 means this test set cannot tell the two apart on that metric.\n\n${paired}\n\n`;
+  }
   if (groups.size > 1) {
     md += `## By condition\n\n`;
     for (const [k, rs] of groups) md += `### ${k} (${new Set(rs.map((r) => r.file)).size} files)\n\n${markdownTable(summarise(rs), false)}\n\n`;

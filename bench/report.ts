@@ -94,3 +94,71 @@ export function groupByCondition(rows: FileResult[]): Map<string, FileResult[]> 
   }
   return g;
 }
+
+/** Mean paired difference (system minus peer) of one metric over the files both scored, with a bootstrap CI. */
+export interface PairedDiff {
+  system: string;
+  peer: string;
+  metric: Metric;
+  files: number;
+  mean: number;
+  lo: number;
+  hi: number;
+  /** Fraction of files where the system scored higher than the peer. */
+  wins: number;
+}
+
+// A seeded generator so that a report regenerated from the same rows prints the same interval.
+function mulberry32(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Paired differences of `system` against `peer`. Per-file scores vary far
+ * more between clips (DNSMOS OVRL by +-0.5) than between systems, so a mean
+ * over a few dozen clips needs an interval before "ahead" or "behind" means
+ * anything; pairing by file removes the clip-to-clip part. The 95 % interval
+ * is the percentile bootstrap over files (`resamples` draws, fixed seed).
+ */
+export function pairedDiff(rows: FileResult[], system: string, peer: string, metric: Metric, resamples = 4000, seed = 1): PairedDiff | undefined {
+  const a = new Map<string, number>();
+  for (const r of rows) if (r.system === system && Number.isFinite(r[metric])) a.set(r.file, r[metric] as number);
+  const d: number[] = [];
+  for (const r of rows) {
+    if (r.system !== peer || !Number.isFinite(r[metric]) || !a.has(r.file)) continue;
+    d.push(a.get(r.file)! - (r[metric] as number));
+  }
+  if (d.length === 0) return undefined;
+  const n = d.length, avg = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+  const rand = mulberry32(seed), means = new Float64Array(resamples);
+  for (let b = 0; b < resamples; b++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += d[Math.floor(rand() * n)];
+    means[b] = s / n;
+  }
+  means.sort();
+  const q = (p: number) => means[Math.min(resamples - 1, Math.max(0, Math.round(p * (resamples - 1))))];
+  return { system, peer, metric, files: n, mean: avg(d), lo: q(0.025), hi: q(0.975), wins: d.filter((x) => x > 0).length / n };
+}
+
+/** Markdown table of `system` minus each peer on SI-SDR, ESTOI and OVRL: mean [95 % CI] and files won. */
+export function pairedTable(rows: FileResult[], system: string, peers: string[], metrics: Metric[] = ["siSdr", "estoi", "ovrl"]): string {
+  const head = ["peer", ...metrics.map((k) => `${METRIC_LABEL[k]} diff [95 % CI], wins`)];
+  const lines = [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`];
+  const f = (v: number, k: Metric) => (v >= 0 ? "+" : "") + (k === "estoi" || k === "stoi" ? v.toFixed(3) : v.toFixed(2));
+  for (const p of peers) {
+    const cells = metrics.map((k) => {
+      const r = pairedDiff(rows, system, p, k);
+      return r ? `${f(r.mean, k)} [${f(r.lo, k)}, ${f(r.hi, k)}], ${Math.round(r.wins * r.files)}/${r.files}` : "-";
+    });
+    if (cells.some((c) => c !== "-")) lines.push(`| ${p} | ${cells.join(" | ")} |`);
+  }
+  return lines.length > 2 ? lines.join("\n") : "";
+}

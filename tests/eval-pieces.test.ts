@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { advance, estimateDelay } from "../bench/align.js";
-import { summarise, type FileResult } from "../bench/report.js";
+import { pairedDiff, pairedTable, summarise, type FileResult } from "../bench/report.js";
+import { pooledRows } from "../tools/eval-paired.js";
 
 function noise(n: number, seed: number): Float32Array {
   let s = seed;
@@ -80,4 +81,54 @@ test("peer enhancer (RNNoise via npm) runs and its delay is found", { skip: !exi
   const y = await e.run(noisy);
   assert.equal(y.length, noisy.length);
   assert.equal(estimateDelay(clean, y), 480); // RNNoise: one 10 ms frame
+});
+
+function scored(system: string, ovrl: number[], file = (i: number) => `f${i}`): FileResult[] {
+  return ovrl.map((v, i) => ({ file: file(i), system, snr: 5, reverb: false, delay: 0, rtf: 0, ovrl: v }));
+}
+
+test("pairedDiff: a constant offset gives that offset with a zero-width interval", () => {
+  const base = [2.1, 3.0, 2.5, 1.7, 2.9, 3.3];
+  const rows = [...scored("ours", base.map((v) => v + 0.05)), ...scored("peer", base)];
+  const d = pairedDiff(rows, "ours", "peer", "ovrl")!;
+  assert.equal(d.files, 6);
+  assert.ok(Math.abs(d.mean - 0.05) < 1e-12 && Math.abs(d.lo - 0.05) < 1e-12 && Math.abs(d.hi - 0.05) < 1e-12);
+  assert.equal(d.wins, 1);
+});
+
+test("pairedDiff: the interval brackets the mean, is deterministic and narrows with more files", () => {
+  let s = 7;
+  const r = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5);
+  const make = (n: number) => {
+    const peer = Array.from({ length: n }, () => 2.5 + r());
+    return [...scored("ours", peer.map((v) => v + 0.02 + 0.3 * r())), ...scored("peer", peer)];
+  };
+  const small = make(20), big = make(2000);
+  const a = pairedDiff(small, "ours", "peer", "ovrl")!, b = pairedDiff(small, "ours", "peer", "ovrl")!;
+  assert.deepEqual(a, b);
+  assert.ok(a.lo < a.mean && a.mean < a.hi, JSON.stringify(a));
+  const c = pairedDiff(big, "ours", "peer", "ovrl")!;
+  assert.ok(c.hi - c.lo < (a.hi - a.lo) / 4, `${c.hi - c.lo} vs ${a.hi - a.lo}`);
+  assert.ok(c.lo < 0.02 && 0.02 < c.hi, JSON.stringify(c));
+});
+
+test("pairedDiff pairs by file name and skips files or values one side lacks", () => {
+  const rows = [
+    ...scored("ours", [3, 3, NaN, 3]),
+    ...scored("peer", [2, 4, 1], (i) => `f${i}`),
+    ...scored("peer", [0], () => "other"),
+  ];
+  const d = pairedDiff(rows, "ours", "peer", "ovrl")!;
+  assert.equal(d.files, 2);
+  assert.equal(d.mean, 0);
+  assert.equal(pairedDiff(rows, "ours", "nobody", "ovrl"), undefined);
+  assert.match(pairedTable(rows, "ours", ["peer", "nobody"]), /\| peer \| - \| - \| \+0\.00 \[-1\.00, \+1\.00\], 1\/2 \|/);
+});
+
+test("pooledRows keeps runs apart: the same file name in two runs is two files", () => {
+  const run1 = { rows: [...scored("ours", [3]), ...scored("peer", [2])] };
+  const run2 = { rows: [...scored("ours", [1]), ...scored("peer", [2])] };
+  const d = pairedDiff(pooledRows([run1, run2]), "ours", "peer", "ovrl")!;
+  assert.equal(d.files, 2);
+  assert.equal(d.mean, 0);
 });
