@@ -3,7 +3,7 @@
  * more evaluation runs (e.g. two test sets drawn from the validation split):
  *
  *   node dist/tools/eval-paired.js RUN/eval.json [RUN2/eval.json ...] [--system ours]
- *        [--by-condition] [--markdown]
+ *        [--by-condition]
  *
  * Files are paired by name within each run; runs never pair with each other
  * (each run's file names get the run's index as a prefix). Prints, per peer,
