@@ -1,4 +1,5 @@
 /** Aggregation and rendering (console table, Markdown) of evaluation results. */
+import { mulberry32 } from "../host/dataset/rng.js";
 
 /** Metric values of one system on one file; undefined = not computed. */
 export interface FileResult {
@@ -108,24 +109,13 @@ export interface PairedDiff {
   wins: number;
 }
 
-// A seeded generator so that a report regenerated from the same rows prints the same interval.
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Paired differences of `system` against `peer`. Per-file scores vary far
  * more between clips (DNSMOS OVRL by +-0.5) than between systems, so a mean
  * over a few dozen clips needs an interval before "ahead" or "behind" means
  * anything; pairing by file removes the clip-to-clip part. The 95 % interval
- * is the percentile bootstrap over files (`resamples` draws, fixed seed).
+ * is the percentile bootstrap over files (`resamples` draws, fixed seed, so a
+ * report regenerated from the same rows prints the same interval).
  */
 export function pairedDiff(rows: FileResult[], system: string, peer: string, metric: Metric, resamples = 4000, seed = 1): PairedDiff | undefined {
   const a = new Map<string, number>();
