@@ -84,8 +84,8 @@ def widen_state(old_model, width, seed=0):
                 for nb, ob in zip(nbias, obias):
                     nb[:hid_old] = ob
 
-        widen_gru("grus.0", [(0, 0, h0)], h0, h)
-        for i in range(1, n):
+        # Each trunk GRU reads the previous layer's h (conv2's for the first).
+        for i in range(n):
             widen_gru(f"grus.{i}", [(0, 0, h0)], h0, h)
         widen_gru("gru_g", [(0, 0, h0)], h0, h)
         hr = cfg["gruR"]
