@@ -88,6 +88,17 @@ class WidenTest(unittest.TestCase):
             m = PercepNet(ck["config"])
             m.load_state_dict(ck["model"])
 
+    def test_cli_refuses_bad_files_and_writes_nothing(self):
+        with tempfile.TemporaryDirectory() as d:
+            bad, dst = os.path.join(d, "bad.pt"), os.path.join(d, "wide.pt")
+            with open(bad, "wb") as f:
+                f.write(b"PK\x03\x04 not a checkpoint")
+            for src in (bad, os.path.join(d, "missing.pt")):
+                with self.assertRaises(SystemExit) as cm:
+                    widen_cli.main([src, "-o", dst, "--width", "16"])
+                self.assertIn("cannot read a PercepNet checkpoint", str(cm.exception.code))
+            self.assertFalse(os.path.exists(dst))
+
 
 if __name__ == "__main__":
     unittest.main()
