@@ -44,8 +44,8 @@ def widen_state(old_model, width, seed=0):
         raise ValueError("widening expects conv1.out = conv2.out = gru (a --width model)")
     if width < h0:
         raise ValueError(f"--width {width} is narrower than the checkpoint's {h0}")
-    cfg = make_config({k: v for k, v in old_cfg.items() if k not in ("conv1", "conv2", "gru")}, width)
-    cfg["conv1"]["k"], cfg["conv2"]["k"] = old_cfg["conv1"]["k"], old_cfg["conv2"]["k"]
+    cfg = make_config(old_cfg)  # a deep copy, checked like any config
+    cfg["conv1"]["out"] = cfg["conv2"]["out"] = cfg["gru"] = width
     torch.manual_seed(seed)
     new = PercepNet(cfg)
     o = dict(old_model.state_dict())
@@ -71,7 +71,7 @@ def widen_state(old_model, width, seed=0):
             every other input column of an old unit is zeroed."""
             wih, whh = s[f"{prefix}.weight_ih_l0"], s[f"{prefix}.weight_hh_l0"]
             oih, ohh = o[f"{prefix}.weight_ih_l0"], o[f"{prefix}.weight_hh_l0"]
-            for g, (nb, ob) in enumerate(zip(_gru_blocks(wih, hid_new), _gru_blocks(oih, hid_old))):
+            for nb, ob in zip(_gru_blocks(wih, hid_new), _gru_blocks(oih, hid_old)):
                 nb[:hid_old] = 0
                 for ns, os_, ln in in_map:
                     nb[:hid_old, ns:ns + ln] = ob[:, os_:os_ + ln]
