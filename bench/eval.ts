@@ -32,7 +32,7 @@ import { Dnsmos, DEFAULT_DNSMOS_MODEL } from "./metrics/dnsmos.js";
 import { siSdr } from "./metrics/sisdr.js";
 import { intelligibility } from "./metrics/stoi.js";
 import { plotCurves, plotSpectrograms } from "./plots.js";
-import { consoleTable, groupByCondition, markdownTable, METRIC_LABEL, pairedTable, summarise, type FileResult, type Metric } from "./report.js";
+import { CLEAN_REFERENCE, consoleTable, groupByCondition, isReference, markdownTable, METRIC_LABEL, pairedTable, peersOf, summarise, type FileResult, type Metric } from "./report.js";
 import { readWav } from "./wav.js";
 
 const FS = 48000;
@@ -180,7 +180,7 @@ async function main(): Promise<void> {
     if (file === specFile) specSignals.push({ name: "clean", x: ref });
     if (dnsmos) {
       const d = await dnsmos.score(ref, FS);
-      rows.push({ file, system: "clean (reference)", snr, reverb, delay: 0, rtf: 0, sig: d.sig, bak: d.bak, ovrl: d.ovrl });
+      rows.push({ file, system: CLEAN_REFERENCE, snr, reverb, delay: 0, rtf: 0, sig: d.sig, bak: d.bak, ovrl: d.ovrl });
     }
     for (const sys of systems) {
       bar.update(fi, { file: basename(file), system: sys.name });
@@ -212,14 +212,14 @@ async function main(): Promise<void> {
   console.log(`\n${files.length} files; mean per system:\n`);
   console.log(consoleTable(summary));
 
-  const groups = groupByCondition(rows.filter((r) => !r.system.startsWith("clean")));
+  const groups = groupByCondition(rows.filter((r) => !isReference(r.system)));
   let md = `# Objective evaluation\n\nclean: \`${args.clean}\`, noisy: \`${args.noisy}\`, ${files.length} file pairs, 48 kHz.\n\n`;
   if (args.generated) md += `Default test set (validation split: speakers and noises not used in training), made by \`${args.generated}\`.\n\n`;
   md += `Intrusive metrics after removing each system's delay (declared, or estimated by cross-correlation with the clean file; median shown in samples at 48 kHz). RTF = processing time / audio duration on this machine, single thread. "clean (reference)" is DNSMOS of the clean files themselves.\n\n`;
   md += markdownTable(summary) + "\n\n";
   if (Object.keys(skipped).length) md += `Not run: ${Object.entries(skipped).map(([k, v]) => `**${k}** (${v})`).join("; ")}\n\n`;
   const oursName = args.oursName ?? "ours";
-  const peers = summary.map((s) => s.system).filter((s) => s !== oursName && !s.startsWith("clean"));
+  const peers = peersOf(summary.map((s) => s.system), oursName);
   const paired = pairedTable(rows, oursName, peers);
   if (paired) {
     md += `## ${oursName} minus each peer, paired by file\n\nMean difference with a 95 % bootstrap interval over files, and the files where ${oursName} scores higher. An interval that contains 0 means this test set cannot tell the two apart on that metric.\n\n${paired}\n\n`;
@@ -233,7 +233,7 @@ async function main(): Promise<void> {
       ...specSignals.filter((s) => s.name === "noisy"), ...specSignals.filter((s) => s.name !== "noisy")]);
     md += `## Spectrograms (${specFile})\n\n![spectrograms](spectrogram.png)\n\n`;
   }
-  const dry = rows.filter((r) => !r.reverb && r.snr !== null && !r.system.startsWith("clean"));
+  const dry = rows.filter((r) => !r.reverb && r.snr !== null && !isReference(r.system));
   const snrs = [...new Set(dry.map((r) => r.snr!))];
   if (snrs.length > 1) {
     const metrics: Metric[] = dnsmos ? ["siSdr", "stoi", "estoi", "sig", "bak", "ovrl"] : ["siSdr", "stoi", "estoi"];

@@ -96,6 +96,19 @@ export function groupByCondition(rows: FileResult[]): Map<string, FileResult[]> 
   return g;
 }
 
+/** System name of the DNSMOS rows of the clean files themselves: a reference, never a peer. */
+export const CLEAN_REFERENCE = "clean (reference)";
+
+/** True for the clean-reference rows (kept out of condition groups, curves and peer lists). */
+export function isReference(system: string): boolean {
+  return system.startsWith("clean");
+}
+
+/** The systems to compare `system` against: every other one but the clean reference. */
+export function peersOf(systems: string[], system: string): string[] {
+  return systems.filter((s) => s !== system && !isReference(s));
+}
+
 /** Mean paired difference (system minus peer) of one metric over the files both scored, with a bootstrap CI. */
 export interface PairedDiff {
   system: string;

@@ -11,7 +11,7 @@
  * with its 95 % bootstrap interval and the count of files won.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { groupByCondition, pairedTable, type FileResult } from "../bench/report.js";
+import { groupByCondition, pairedTable, peersOf, type FileResult } from "../bench/report.js";
 
 interface Args { runs: string[]; system: string; byCondition: boolean }
 
@@ -50,14 +50,13 @@ function main(): void {
   const rows = pooledRows(runs);
   const systems = [...new Set(rows.map((r) => r.system))];
   if (!systems.includes(args.system)) throw new Error(`no system "${args.system}" in the runs (have: ${systems.join(", ")})`);
-  const peers = systems.filter((s) => s !== args.system && !s.startsWith("clean"));
-  const files = new Set(rows.filter((r) => r.system === args.system).map((r) => r.file)).size;
-  console.log(`## ${args.system} minus each peer (${files} files from ${runs.length} run${runs.length > 1 ? "s" : ""})\n`);
+  const peers = peersOf(systems, args.system);
+  const filesOf = (rs: FileResult[]) => new Set(rs.filter((r) => r.system === args.system).map((r) => r.file)).size;
+  console.log(`## ${args.system} minus each peer (${filesOf(rows)} files from ${runs.length} run${runs.length > 1 ? "s" : ""})\n`);
   console.log(pairedTable(rows, args.system, peers) + "\n");
   if (args.byCondition) {
     for (const [k, rs] of groupByCondition(rows)) {
-      const n = new Set(rs.filter((r) => r.system === args.system).map((r) => r.file)).size;
-      console.log(`### ${k} (${n} files)\n\n${pairedTable(rs, args.system, peers)}\n`);
+      console.log(`### ${k} (${filesOf(rs)} files)\n\n${pairedTable(rs, args.system, peers)}\n`);
     }
   }
 }
