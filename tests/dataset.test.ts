@@ -285,6 +285,42 @@ test("mixtures: reproducible, SNR and level as drawn, peak limited, bands", { sk
   c.close();
 });
 
+test("extra speech probability: extra speakers drawn by duration when asked, nothing drawn by default", { skip: !haveCorpus }, async () => {
+  const c = Corpus.open();
+  const { train } = splitCorpus(c.entries);
+  const sp = train.speech.find((e) => e.folder === "speech48")!;
+  const dir = mkdtempSync(join(tmpdir(), "extra-speech-"));
+  try {
+    mkdirSync(join(dir, "speech16", "pkg"), { recursive: true });
+    const head = "kind\tfile\tseconds\tsample_rate\tbandwidth_khz\tlabel\tlicense\tsource";
+    const rows: string[] = [];
+    // "long" has nine recordings, "short" one: by duration, long is drawn ~90 % of the time.
+    for (let k = 0; k < 10; k++) {
+      const f = `speech16/pkg/s${k}.flac`;
+      copyFileSync(join(DEFAULT_CORPUS_ROOT, sp.file), join(dir, f));
+      rows.push(["speech", f, sp.seconds, sp.sampleRate, 7, k < 9 ? "pkg long" : "pkg short", "CC0", "test"].join("\t"));
+    }
+    writeFileSync(join(dir, "MANIFEST.tsv"), `${head}\n${rows.join("\n")}\n`);
+    const lists = { ...train, speech: [...train.speech, ...readExtra(dir, "speech")] };
+    const base = { seconds: 1, reverb: false, clipProb: 0, babbleProb: 0, maxNoises: 1 };
+    const count = new Map<string, number>();
+    for (let i = 0; i < 40; i++) {
+      const off = await mixtureAt(c, lists, 7, i, base);
+      // An explicit 0 must not consume random numbers: the default mixture.
+      const zero = await mixtureAt(c, lists, 7, i, { ...base, extraSpeechProb: 0 });
+      assert.deepEqual(zero.noisy, off.noisy);
+      const on = await mixtureAt(c, lists, 7, i, { ...base, extraSpeechProb: 1 });
+      count.set(on.meta.speaker, (count.get(on.meta.speaker) ?? 0) + 1);
+    }
+    assert.deepEqual([...count.keys()].filter((k) => !k.startsWith("pkg ")), [], "only extra speakers at probability 1");
+    const long = count.get("pkg long") ?? 0;
+    assert.ok(long >= 30 && long < 40, `long drawn ${long}/40 (expected ~36)`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    c.close();
+  }
+});
+
 test("noise speed perturbation: drawn per noise recording, leaves the target alone, off by default", { skip: !haveCorpus }, async () => {
   const c = Corpus.open();
   const { train } = splitCorpus(c.entries);

@@ -27,6 +27,7 @@ import { PnfWriter } from "../host/pnf.js";
 const USAGE = `usage: build-dataset --out FILE.pnf|DIR [--split train|val] [--n N] [--seed S]
        [--seconds 10] [--snr-min -5] [--snr-max 40] [--reverb-prob 0.5] [--loop --keep K] [--quiet]
        [--data ${DEFAULT_CORPUS_ROOT}] [--extra-noise DIR ...] [--extra-speech DIR ...] [--noise-speed PCT]
+       [--extra-speech-prob P]
 
 --extra-noise DIR (repeatable, training split only): also draw noise from the
 noise rows of DIR/MANIFEST.tsv (same columns as the corpus manifest; paths
@@ -37,7 +38,11 @@ full band).
 --noise-speed PCT (integer 0-50, default 0): half of the noise recordings play
 at a speed (and pitch) drawn within +-PCT percent, so a few recordings of
 crickets, insects or machines cover more frequencies. 0 draws nothing:
-earlier seeds give the same mixtures as before.`;
+earlier seeds give the same mixtures as before.
+--extra-speech-prob P (0-1, default 0): with probability P a clip's speaker
+comes from the --extra-speech folders, each speaker in proportion to its
+duration there (otherwise extra speakers join their side like corpus ones,
+one share each). 0 draws nothing: earlier seeds give the same mixtures.`;
 
 async function writeChunk(path: string, corpus: Corpus, lists: ReturnType<typeof splitCorpus>["train"], seed: number,
   first: number, n: number, opts: Partial<MixtureOptions>, den: Denoiser, bar?: cliProgress.SingleBar): Promise<void> {
@@ -68,6 +73,7 @@ async function main(): Promise<number> {
     "extra-noise": { type: "string", multiple: true, default: [] },
     "extra-speech": { type: "string", multiple: true, default: [] },
     "noise-speed": { type: "string", default: "0" },
+    "extra-speech-prob": { type: "string", default: "0" },
     help: { type: "boolean", short: "h" },
   } });
   if (v.help || !v.out) { process.stderr.write(USAGE + "\n"); return v.help ? 0 : 2; }
@@ -80,9 +86,17 @@ async function main(): Promise<number> {
   if (!(Number.isInteger(noiseSpeed) && noiseSpeed >= 0 && noiseSpeed <= 50)) {
     process.stderr.write(`--noise-speed must be an integer percentage from 0 to 50, got ${v["noise-speed"]}\n`); return 2;
   }
+  const extraSpeechProb = Number(v["extra-speech-prob"]);
+  if (!(extraSpeechProb >= 0 && extraSpeechProb <= 1)) {
+    process.stderr.write(`--extra-speech-prob must be a probability from 0 to 1, got ${v["extra-speech-prob"]}\n`); return 2;
+  }
+  if (extraSpeechProb > 0 && !(v["extra-speech"] ?? []).length) {
+    process.stderr.write("--extra-speech-prob needs at least one --extra-speech folder\n"); return 2;
+  }
   const opts: Partial<MixtureOptions> = {
     seconds, snrDb: [Number(v["snr-min"]), Number(v["snr-max"])], reverb: Number(v["reverb-prob"]),
     ...(noiseSpeed > 0 ? { noiseSpeedProb: 0.5, noiseSpeedPct: noiseSpeed } : {}),
+    ...(extraSpeechProb > 0 ? { extraSpeechProb } : {}),
   };
   const corpus = await Corpus.open(v.data);
   const lists = splitCorpus(corpus.entries)[v.split as "train" | "val"];

@@ -84,6 +84,14 @@ export interface MixtureOptions {
    */
   noiseSpeedProb: number;
   noiseSpeedPct: number;
+  /**
+   * Probability that the speaker comes from the extra speech folders (entries
+   * with their own `root`), drawn in proportion to each speaker's duration
+   * there: a few speakers with hours of prompts would otherwise get the same
+   * share as a corpus speaker with 13 s. 0 (the default) draws nothing, so
+   * older seeds make the same mixtures as before.
+   */
+  extraSpeechProb: number;
   fullbandNoiseProb: number;
   clipProb: number;
   /** The mixture (and target) are scaled down to this peak unless clipping is drawn. */
@@ -108,6 +116,7 @@ export const DEFAULT_MIXTURE_OPTIONS: MixtureOptions = {
   maxNoises: 3,
   noiseSpeedProb: 0,
   noiseSpeedPct: 0,
+  extraSpeechProb: 0,
   fullbandNoiseProb: 0.2,
   clipProb: 0.03,
   maxPeak: 0.99,
@@ -151,6 +160,17 @@ export interface Mixture {
   meta: MixtureMeta;
 }
 
+/** One entry, each with a chance proportional to its duration (entries in file order, so the draw is reproducible). */
+function pickByDuration(rng: Rng, entries: readonly Entry[]): Entry {
+  const total = entries.reduce((a, e) => a + e.seconds, 0);
+  let t = rng.uniform(0, total);
+  for (const e of entries) {
+    t -= e.seconds;
+    if (t < 0) return e;
+  }
+  return entries[entries.length - 1];
+}
+
 function groupByLabel(entries: readonly Entry[]): Map<string, Entry[]> {
   const m = new Map<string, Entry[]>();
   for (const e of entries) {
@@ -175,12 +195,20 @@ export async function makeMixture(
   const o: MixtureOptions = { ...DEFAULT_MIXTURE_OPTIONS, ...options };
   const n = Math.round(o.seconds * FS);
 
-  // Speech: a label from the full-band or band-limited side, then its utterances.
-  const full = split.speech.filter((e) => e.folder === "speech48");
-  const limited = split.speech.filter((e) => e.folder !== "speech48");
-  const side = (rng.chance(o.fullbandSpeechProb) && full.length) || !limited.length ? full : limited;
-  const byLabel = groupByLabel(side);
-  const speaker = rng.choice([...byLabel.keys()].sort());
+  // Speech: a label from the full-band or band-limited side (or, when asked,
+  // from the extra folders by duration), then its utterances.
+  const extras = o.extraSpeechProb > 0 ? split.speech.filter((e) => e.root !== undefined) : [];
+  let byLabel: Map<string, Entry[]>, speaker: string;
+  if (extras.length && rng.chance(o.extraSpeechProb)) {
+    byLabel = groupByLabel(extras);
+    speaker = pickByDuration(rng, extras).label;
+  } else {
+    const full = split.speech.filter((e) => e.folder === "speech48");
+    const limited = split.speech.filter((e) => e.folder !== "speech48");
+    const side = (rng.chance(o.fullbandSpeechProb) && full.length) || !limited.length ? full : limited;
+    byLabel = groupByLabel(side);
+    speaker = rng.choice([...byLabel.keys()].sort());
+  }
   const speedPct = rng.chance(o.speedProb) ? rng.int(-o.speedPct, o.speedPct) : 0;
   const track = await speechTrack(rng, corpus, byLabel.get(speaker)!, n, speedPct);
   const speech = track.audio;
