@@ -2,6 +2,8 @@
 // tests read /work/shared/data/train (or PERCEPNET_TRAIN_DATA) and are
 // skipped when it is absent.
 import { test } from "node:test";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -318,6 +320,23 @@ test("extra speech probability: extra speakers drawn by duration when asked, not
   } finally {
     rmSync(dir, { recursive: true, force: true });
     c.close();
+  }
+});
+
+test("build-dataset refuses absurd augmentation options with a message, before reading any audio", () => {
+  const tool = fileURLToPath(new URL("../tools/build-dataset.js", import.meta.url));
+  const out = join(tmpdir(), "never-written.pnf");
+  const run = (...args: string[]) => spawnSync(process.execPath, [tool, "--out", out, ...args], { encoding: "utf8" });
+  for (const [args, msg] of [
+    [["--extra-speech-prob", "2"], /--extra-speech-prob must be a probability from 0 to 1, got 2/],
+    [["--extra-speech-prob", "nan"], /--extra-speech-prob must be a probability/],
+    [["--extra-speech-prob", "0.2"], /--extra-speech-prob needs at least one --extra-speech folder/],
+    [["--noise-speed", "80"], /--noise-speed must be an integer percentage from 0 to 50, got 80/],
+  ] as const) {
+    const r = run(...args);
+    assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, msg);
+    assert.ok(!existsSync(out), "nothing written");
   }
 });
 
