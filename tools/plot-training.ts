@@ -17,7 +17,9 @@ interface Stage { name: string; rows: number[][]; col: (name: string) => number 
 const stages: Stage[] = args.map((csv, i) => {
   const [head, ...lines] = readFileSync(csv, "utf8").trim().split("\n");
   const cols = head.split(",");
-  return { name: args.length > 1 ? ` (stage ${i + 1})` : "", rows: lines.map((l) => l.split(",").map(Number)), col: (n) => cols.indexOf(n) };
+  // log-stage10.csv is stage 10 even when stages 8 and 9 (not shipped) are left out of the plot.
+  const n = /stage(\d+)/.exec(csv)?.[1] ?? String(i + 1);
+  return { name: args.length > 1 ? ` (stage ${n})` : "", rows: lines.map((l) => l.split(",").map(Number)), col: (n) => cols.indexOf(n) };
 });
 // The steps column is cumulative across stages (a fine-tuning run continues the step count).
 const series = (s: Stage, name: string) => s.rows.map((r) => ({ x: r[s.col("steps")], y: r[s.col(name)] }));
