@@ -114,14 +114,14 @@ def main(argv=None):
                    help="step count written to the checkpoint (where the lr schedule resumes)")
     p.add_argument("--seed", type=int, default=0, help="seed of the new units' random weights")
     args = p.parse_args(argv)
+    if args.step < 0:
+        sys.exit(f"error: --step must be >= 0, got {args.step}")
     try:
         src = torch.load(args.ckpt, map_location="cpu", weights_only=False)
         old = PercepNet(src["config"])
         old.load_state_dict(src["model"])
     except Exception as e:  # missing, truncated or foreign files all end here
         sys.exit(f"error: cannot read a PercepNet checkpoint from {args.ckpt}: {e}")
-    if args.step < 0:
-        sys.exit(f"error: --step must be >= 0, got {args.step}")
     try:
         new = widen_state(old, args.width, args.seed)
     except ValueError as e:
