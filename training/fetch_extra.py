@@ -1,0 +1,407 @@
+"""Rebuild a local folder of extra training recordings from its list.
+
+    python3 -m training.fetch_extra training/extra-noise.tsv /work/extra-noise
+        [--cache DIR] [--jobs N] [--only PKG[,PKG]]
+
+The extra recordings of training/DATA.md are not committed (no audio is);
+each training/extra-*.tsv lists every file with its licence and its
+`source`: a Debian package, its version, and where the recording sits in
+it. This tool does what DATA.md describes by hand, so a fresh machine can
+rebuild the folders that `build-dataset --extra-noise/--extra-speech` read:
+
+1. `apt-get download PKG=VERSION` into the cache (needs `apt-get update`
+   once; packages already in the cache are not downloaded again) and
+   `dpkg-deb -x` (nothing is installed);
+2. the recording is taken out of the package: a plain file, a member of a
+   zip archive (`.pk3`, `.zip`), a file inside a Qt resource bundle
+   (`X.rcc!/path`) or an entry of OpenTTD's sound catalogue (`X.cat entry
+   NN`) or an OpenClonk group (`(inside c4group G)`: a copy of G is
+   exploded by the `c4group` tool of Debian's `openclonk` package of the
+   same version, downloaded and unpacked like the data);
+3. ffmpeg decodes it (`.g722` as raw G.722), averages the channels, resamples
+   to 48 kHz, keeps the first 120 s and writes 16-bit FLAC at the row's
+   `file` path under OUT (through a temporary name, so an interrupted run
+   never leaves a partial file under the real one);
+4. the decoded duration is checked against the list's `seconds`, and
+   OUT/MANIFEST.tsv is written with the rows that were rebuilt.
+
+A file already present under OUT is kept (so a run resumes). Exit status 0
+when every row was rebuilt, 1 when some were not (they are listed), 2 on
+bad arguments. The FLAC files are equal in content, not necessarily bit for
+bit, to those of the original runs: another ffmpeg may resample slightly
+differently.
+"""
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+MAX_SECONDS = 120
+# the list rounds durations to 0.01 s; a resampler may add or drop a few samples
+DURATION_TOLERANCE = 0.05
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where one recording sits in a Debian package."""
+    package: str
+    version: str
+    kind: str  # file | zip | rcc | cat | c4group
+    path: str  # absolute path inside the package
+    member: str = ""  # path inside the archive (zip, rcc, c4group) or entry number (cat)
+
+
+_C4 = re.compile(r"^(?P<path>/\S+) \(inside c4group (?P<group>[^)]+)\)$")
+_CAT = re.compile(r"^(?P<path>/\S+\.cat) entry (?P<entry>\d+)$")
+_ZIP = re.compile(r"^(?P<path>/[^:]+\.(?:pk3|zip)):(?P<member>[^:]+)$", re.IGNORECASE)
+
+
+def parse_source(text: str) -> Source:
+    """Parses a list's `source` column: 'PKG VERSION:/path[...]'.
+
+    The version may hold an epoch ('2:1.1-3'), so it ends at the first ':/'.
+    """
+    text = text.strip()
+    if " " not in text:
+        raise ValueError(f"source {text!r}: expected 'PACKAGE VERSION:/path'")
+    package, rest = text.split(" ", 1)
+    cut = rest.find(":/")
+    if cut <= 0:
+        raise ValueError(f"source {text!r}: no ':/path' after the version")
+    version, where = rest[:cut], rest[cut + 1:]
+    m = _C4.match(where)
+    if m:
+        return Source(package, version, "c4group", m["path"], m["group"])
+    m = _CAT.match(where)
+    if m:
+        return Source(package, version, "cat", m["path"], m["entry"])
+    if "!" in where:
+        outer, inner = where.split("!", 1)
+        if not outer.endswith(".rcc"):
+            raise ValueError(f"source {text!r}: '!' is only read for Qt .rcc bundles")
+        return Source(package, version, "rcc", outer, inner)
+    m = _ZIP.match(where)
+    if m:
+        return Source(package, version, "zip", m["path"], m["member"])
+    if ":" in where or " " in where:
+        raise ValueError(f"source {text!r}: unknown form of path {where!r}")
+    return Source(package, version, "file", where)
+
+
+def cat_entry(data: bytes, index: int) -> bytes:
+    """Entry `index` of an OpenTTD sound catalogue (.cat): the RIFF WAV bytes.
+
+    Layout: a table of (offset, size) little-endian u32 pairs whose first
+    offset is also the table's length; each entry is a length-prefixed name
+    followed by a RIFF file. OpenSFX sets the offsets' top bit (a format
+    flag, not part of the offset).
+    """
+    if len(data) < 8:
+        raise ValueError("catalogue too short")
+    count = (struct.unpack_from("<I", data, 0)[0] & 0x7FFFFFFF) // 8
+    if count <= 0 or 8 * count > len(data):
+        raise ValueError("catalogue table is corrupt")
+    if not 0 <= index < count:
+        raise ValueError(f"catalogue has {count} entries, no entry {index}")
+    offset, size = struct.unpack_from("<II", data, 8 * index)
+    offset &= 0x7FFFFFFF
+    if offset + size > len(data) or size < 1:
+        raise ValueError(f"catalogue entry {index} runs past the end")
+    name_len = data[offset]
+    wav = data[offset + 1 + name_len: offset + size]
+    if wav[:4] != b"RIFF":
+        raise ValueError(f"catalogue entry {index} is not a RIFF file")
+    return wav
+
+
+def rcc_member(data: bytes, member: str) -> bytes:
+    """A file of a compiled Qt resource bundle (.rcc, format 1-3), by path.
+
+    Big-endian header 'qres', version, tree/data/names offsets (version 3
+    adds a flags word). Tree nodes are 14 bytes (22 from version 2: a
+    modification time follows); names are u16 length, u32 hash, UTF-16BE.
+    Data is u32 size + bytes; flag 1 = zlib with Qt's 4-byte size prefix.
+    """
+    if data[:4] != b"qres":
+        raise ValueError("not a Qt resource bundle (no 'qres' magic)")
+    version, tree, payload, names = struct.unpack_from(">IIII", data, 4)
+    if version not in (1, 2, 3):
+        raise ValueError(f"Qt resource format {version} is not read here")
+    node_size = 14 if version == 1 else 22
+
+    def name_at(off: int) -> str:
+        (n,) = struct.unpack_from(">H", data, names + off)
+        return data[names + off + 6: names + off + 6 + 2 * n].decode("utf-16-be")
+
+    def node(i: int):
+        base = tree + i * node_size
+        name_off, flags = struct.unpack_from(">IH", data, base)
+        return base, name_off, flags
+
+    parts = [p for p in member.split("/") if p]
+    if not parts:
+        raise ValueError("empty path inside the bundle")
+    i = 0  # the root
+    for depth, part in enumerate(parts):
+        base, _, flags = node(i)
+        if not flags & 2:
+            raise ValueError(f"{'/'.join(parts[:depth])} is not a folder in the bundle")
+        count, first = struct.unpack_from(">II", data, base + 6)
+        for c in range(first, first + count):
+            if name_at(node(c)[1]) == part:
+                i = c
+                break
+        else:
+            raise ValueError(f"{member}: no {part!r} in the bundle")
+    base, _, flags = node(i)
+    if flags & 2:
+        raise ValueError(f"{member} is a folder in the bundle")
+    (data_off,) = struct.unpack_from(">I", data, base + 10)
+    (size,) = struct.unpack_from(">I", data, payload + data_off)
+    blob = data[payload + data_off + 4: payload + data_off + 4 + size]
+    if flags & 4:
+        raise ValueError(f"{member} is zstd-compressed, not read here")
+    if flags & 1:
+        return zlib.decompress(blob[4:])
+    return blob
+
+
+_c4_lock = threading.Lock()
+
+
+def exploded_group(src: Source, root: Path) -> Path:
+    """A copy of the OpenClonk group that holds src.path, exploded once under the package's tree."""
+    parts = src.path.lstrip("/").split("/")
+    if src.member not in parts:
+        raise ValueError(f"{src.path}: no {src.member} on the path")
+    cut = parts.index(src.member) + 1
+    group = root.joinpath(*parts[:cut])
+    done = root / ".c4x" / ".".join(parts[:cut]).replace("/", "_")
+    with _c4_lock:
+        if not (done / ".complete").exists():
+            tool = root.parent / f"openclonk_{root.name.split('_', 1)[1]}" / "usr" / "bin" / "c4group"
+            if not tool.is_file():
+                raise FileNotFoundError(f"c4group tool not unpacked at {tool}")
+            if not group.is_file():
+                raise FileNotFoundError(f"{group} is not a packed group")
+            if done.exists():
+                shutil.rmtree(done)
+            done.mkdir(parents=True)
+            shutil.copy(group, done / src.member)
+            run([str(tool), str(done / src.member), "-x"])
+            (done / ".complete").write_text("")
+    return done.joinpath(src.member, *parts[cut:])
+
+
+def extract(src: Source, root: Path) -> bytes:
+    """The recording's bytes from a package unpacked under `root`."""
+    if src.kind == "c4group":
+        inner = exploded_group(src, root)
+        if not inner.is_file():
+            raise FileNotFoundError(f"{src.path} is not in {src.member}")
+        return inner.read_bytes()
+    outer = root / src.path.lstrip("/")
+    if not outer.is_file():
+        raise FileNotFoundError(f"{src.path} is not in {src.package} {src.version}")
+    if src.kind == "file":
+        return outer.read_bytes()
+    if src.kind == "zip":
+        with zipfile.ZipFile(outer) as z:
+            try:
+                return z.read(src.member)
+            except KeyError:
+                raise FileNotFoundError(f"{src.member} is not in {src.path}") from None
+    if src.kind == "rcc":
+        return rcc_member(outer.read_bytes(), src.member)
+    if src.kind == "cat":
+        return cat_entry(outer.read_bytes(), int(src.member))
+    raise NotImplementedError(f"{src.kind} archives are not read by this tool")
+
+
+def read_list(path: Path) -> tuple[str, list[dict[str, str]]]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    if not lines:
+        raise ValueError(f"{path}: empty list")
+    header = lines[0].split("\t")
+    for col in ("file", "seconds", "source"):
+        if col not in header:
+            raise ValueError(f"{path}: no column {col!r} in the header")
+    rows = []
+    for n, line in enumerate(lines[1:], 2):
+        if not line.strip():
+            continue
+        cells = line.split("\t")
+        if len(cells) != len(header):
+            raise ValueError(f"{path}:{n}: {len(cells)} cells, the header has {len(header)}")
+        rows.append(dict(zip(header, cells)) | {"_line": line})
+    return lines[0], rows
+
+
+def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+def unpack_package(package: str, version: str, cache: Path) -> Path:
+    """Downloads (once) and unpacks (once) PKG=VERSION; returns the tree's root."""
+    safe = f"{package}_{version.replace(':', '%3a')}"
+    root = cache / safe
+    if (root / ".complete").exists():
+        return root
+
+    def debs_in_cache() -> list[Path]:
+        # apt-get names the file with the epoch's ':' escaped as %3a; other tools drop the epoch
+        names = {f"{package}_{version.replace(':', '%3a')}_", f"{package}_{version.split(':', 1)[-1]}_"}
+        return sorted(p for p in cache.glob(f"{package}_*.deb") if any(p.name.startswith(n) for n in names))
+
+    debs = debs_in_cache()
+    if not debs:
+        try:
+            run(["apt-get", "download", f"{package}={version}"], cwd=cache)
+        except subprocess.CalledProcessError as e:
+            last = (e.stderr or "").strip().splitlines()
+            raise RuntimeError(f"apt-get download {package}={version} failed ({last[-1] if last else 'no message'}); "
+                               "run `apt-get update` first, or check that this Debian release still carries that version") from None
+        debs = debs_in_cache()
+        if not debs:
+            raise RuntimeError(f"apt-get download {package}={version} left no .deb in {cache}")
+    if root.exists():
+        shutil.rmtree(root)
+    run(["dpkg-deb", "-x", str(debs[0]), str(root)])
+    (root / ".complete").write_text("")
+    return root
+
+
+def probe_seconds(path: Path) -> float:
+    out = run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "default=nw=1:nk=1", str(path)]).stdout
+    return float(out.strip())
+
+
+def convert(raw: bytes, name_hint: str, out: Path) -> None:
+    """ffmpeg: mono (channels averaged), 48 kHz, first 120 s, 16-bit FLAC, written atomically."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    suffix = Path(name_hint).suffix.lower() or ".bin"
+    with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
+        src = Path(tmp) / f"in{suffix}"
+        src.write_bytes(raw)
+        dst = Path(tmp) / "out.flac"
+        fmt = ["-f", "g722"] if suffix == ".g722" else []
+        run(["ffmpeg", "-nostdin", "-v", "error", *fmt, "-i", str(src), "-ac", "1", "-ar", "48000",
+             "-t", str(MAX_SECONDS), "-sample_fmt", "s16", "-c:a", "flac", str(dst)])
+        os.replace(dst, out)
+
+
+def rebuild_row(row: dict[str, str], out_root: Path, roots: dict[tuple[str, str], Path]) -> str | None:
+    """Rebuilds one row; returns None, or why it could not be."""
+    target = out_root / row["file"]
+    if Path(row["file"]).is_absolute() or ".." in Path(row["file"]).parts:
+        return "its file path leaves the output folder"
+    try:
+        src = parse_source(row["source"])
+        if not target.exists():
+            root = roots.get((src.package, src.version))
+            if root is None:
+                return f"package {src.package} {src.version} is not available"
+            convert(extract(src, root), src.member if src.kind in ("zip", "rcc") else src.path, target)
+        got, want = probe_seconds(target), float(row["seconds"])
+        if abs(got - want) > DURATION_TOLERANCE:
+            target.unlink()
+            return f"decoded {got:.2f} s where the list says {want:.2f} s (removed)"
+    except (OSError, ValueError, NotImplementedError, subprocess.CalledProcessError, zipfile.BadZipFile, zlib.error) as e:
+        detail = e.stderr.strip().splitlines()[-1] if isinstance(e, subprocess.CalledProcessError) and e.stderr else str(e)
+        return detail
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python3 -m training.fetch_extra", description=__doc__.split("\n\n")[0])
+    ap.add_argument("list", type=Path, help="one of training/extra-*.tsv")
+    ap.add_argument("out", type=Path, help="the folder to (re)build: OUT/<file> and OUT/MANIFEST.tsv")
+    ap.add_argument("--cache", type=Path, default=None, help="downloaded and unpacked packages (default: OUT/.packages)")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="ffmpeg processes at once")
+    ap.add_argument("--only", default="", help="comma-separated packages to rebuild (the manifest then lists those rows only)")
+    a = ap.parse_args(argv)
+    if a.jobs < 1:
+        ap.error("--jobs must be at least 1")
+    try:
+        header, rows = read_list(a.list)
+        sources = [parse_source(r["source"]) for r in rows]
+    except (OSError, ValueError) as e:
+        print(f"fetch_extra: error: {e}", file=sys.stderr)
+        return 2
+    only = {p for p in a.only.split(",") if p}
+    if only:
+        unknown = only - {s.package for s in sources}
+        if unknown:
+            print(f"fetch_extra: error: --only names packages not in the list: {', '.join(sorted(unknown))}", file=sys.stderr)
+            return 2
+        keep = [i for i, s in enumerate(sources) if s.package in only]
+        rows, sources = [rows[i] for i in keep], [sources[i] for i in keep]
+    for tool in ("apt-get", "dpkg-deb", "ffmpeg", "ffprobe"):
+        if shutil.which(tool) is None:
+            print(f"fetch_extra: error: {tool} not found (Debian: apt-get install ffmpeg)", file=sys.stderr)
+            return 2
+    a.out.mkdir(parents=True, exist_ok=True)
+    cache = a.cache or a.out / ".packages"
+    cache.mkdir(parents=True, exist_ok=True)
+
+    roots: dict[tuple[str, str], Path] = {}
+    failed: list[tuple[str, str]] = []
+    packages = sorted({(s.package, s.version) for s in sources})
+    # c4group rows need the engine package's c4group tool (same version)
+    tools = sorted({("openclonk", s.version) for s in sources if s.kind == "c4group"})
+    for pkg, ver in tools:
+        print(f"[tool] {pkg} {ver} (for c4group)", flush=True)
+        try:
+            unpack_package(pkg, ver, cache)
+        except (RuntimeError, subprocess.CalledProcessError, OSError) as e:
+            print(f"  not available: {e}", file=sys.stderr)
+    for n, (pkg, ver) in enumerate(packages, 1):
+        print(f"[{n}/{len(packages)}] {pkg} {ver}", flush=True)
+        try:
+            roots[(pkg, ver)] = unpack_package(pkg, ver, cache)
+        except (RuntimeError, subprocess.CalledProcessError, OSError) as e:
+            print(f"  not available: {e}", file=sys.stderr)
+
+    done = 0
+    results: dict[int, str | None] = {}
+    with cf.ThreadPoolExecutor(max_workers=a.jobs) as pool:
+        futures = {pool.submit(rebuild_row, r, a.out, roots): i for i, r in enumerate(rows)}
+        for fut in cf.as_completed(futures):
+            i = futures[fut]
+            results[i] = fut.result()
+            done += 1
+            if done % 50 == 0 or done == len(rows):
+                print(f"  {done}/{len(rows)} files", flush=True)
+    for i, r in enumerate(rows):
+        if results[i] is not None:
+            failed.append((r["file"], results[i]))
+
+    kept = [r["_line"] for i, r in enumerate(rows) if results[i] is None]
+    manifest = a.out / "MANIFEST.tsv"
+    tmp = manifest.with_suffix(".tsv.tmp")
+    tmp.write_text("\n".join([header, *kept]) + "\n", encoding="utf-8")
+    os.replace(tmp, manifest)
+    seconds = sum(float(r["seconds"]) for i, r in enumerate(rows) if results[i] is None)
+    print(f"{len(kept)}/{len(rows)} files, {seconds / 60:.2f} min, in {a.out}; manifest {manifest}")
+    if failed:
+        print(f"{len(failed)} not rebuilt (the manifest leaves them out):", file=sys.stderr)
+        for f, why in failed:
+            print(f"  {f}: {why}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
