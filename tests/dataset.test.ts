@@ -5,7 +5,7 @@ import { test } from "node:test";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Rng } from "../host/dataset/rng.js";
@@ -337,6 +337,25 @@ test("build-dataset refuses absurd augmentation options with a message, before r
     assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
     assert.match(r.stderr, msg);
     assert.ok(!existsSync(out), "nothing written");
+  }
+});
+
+test("build-dataset refuses an --out of the wrong kind (folder without --loop, file with it) before any work", () => {
+  const tool = fileURLToPath(new URL("../tools/build-dataset.js", import.meta.url));
+  const dir = mkdtempSync(join(tmpdir(), "bd-out-"));
+  try {
+    const file = join(dir, "x.pnf");
+    writeFileSync(file, "keep me");
+    let r = spawnSync(process.execPath, [tool, "--out", dir, "--n", "1"], { encoding: "utf8" });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /is a folder; without --loop, --out names the \.pnf file to write/);
+    r = spawnSync(process.execPath, [tool, "--out", file, "--n", "1", "--loop"], { encoding: "utf8" });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /is a file; with --loop, --out names the folder/);
+    assert.equal(readFileSync(file, "utf8"), "keep me");
+    assert.deepEqual(readdirSync(dir), ["x.pnf"]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -15,7 +15,7 @@
  * speed (and pitch), within +-PCT percent.
  */
 import { mkdirSync, readdirSync, unlinkSync, existsSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import { Corpus, DEFAULT_CORPUS_ROOT, readExtra, splitCorpus } from "../host/dataset/corpus.js";
@@ -93,6 +93,14 @@ async function main(): Promise<number> {
   if (extraSpeechProb > 0 && !(v["extra-speech"] ?? []).length) {
     process.stderr.write("--extra-speech-prob needs at least one --extra-speech folder\n"); return 2;
   }
+  // Checked before any audio is read: a wrong --out would otherwise fail only after all the work.
+  const outIsDir = existsSync(v.out) && statSync(v.out).isDirectory();
+  if (!v.loop && outIsDir) {
+    process.stderr.write(`--out ${v.out} is a folder; without --loop, --out names the .pnf file to write (with --loop, the folder of chunks)\n`); return 2;
+  }
+  if (v.loop && existsSync(v.out) && !outIsDir) {
+    process.stderr.write(`--out ${v.out} is a file; with --loop, --out names the folder the chunks go to\n`); return 2;
+  }
   const opts: Partial<MixtureOptions> = {
     seconds, snrDb: [Number(v["snr-min"]), Number(v["snr-max"])], reverb: Number(v["reverb-prob"]),
     ...(noiseSpeed > 0 ? { noiseSpeedProb: 0.5, noiseSpeedPct: noiseSpeed } : {}),
@@ -121,6 +129,7 @@ async function main(): Promise<number> {
   const den = await Denoiser.create({ mode: "oracle" });
   const tty = !v.quiet && process.stderr.isTTY;
   if (!v.loop) {
+    mkdirSync(dirname(v.out), { recursive: true });
     const bar = tty ? new cliProgress.SingleBar({ format: "mixtures [{bar}] {value}/{total} | ETA {eta}s" }, cliProgress.Presets.shades_classic) : undefined;
     bar?.start(n, 0);
     const t0 = performance.now();
