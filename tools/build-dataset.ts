@@ -94,11 +94,11 @@ async function main(): Promise<number> {
     process.stderr.write("--extra-speech-prob needs at least one --extra-speech folder\n"); return 2;
   }
   // Checked before any audio is read: a wrong --out would otherwise fail only after all the work.
-  const outIsDir = existsSync(v.out) && statSync(v.out).isDirectory();
-  if (!v.loop && outIsDir) {
+  const outStat = existsSync(v.out) ? statSync(v.out) : undefined;
+  if (!v.loop && outStat?.isDirectory()) {
     process.stderr.write(`--out ${v.out} is a folder; without --loop, --out names the .pnf file to write (with --loop, the folder of chunks)\n`); return 2;
   }
-  if (v.loop && existsSync(v.out) && !outIsDir) {
+  if (v.loop && outStat && !outStat.isDirectory()) {
     process.stderr.write(`--out ${v.out} is a file; with --loop, --out names the folder the chunks go to\n`); return 2;
   }
   const opts: Partial<MixtureOptions> = {

@@ -49,6 +49,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MAX_SECONDS = 120
+# the Debian package whose `c4group` tool explodes OpenClonk groups (same version as the data)
+C4GROUP_PACKAGE = "openclonk"
 # the list rounds durations to 0.01 s; a resampler may add or drop a few samples
 DURATION_TOLERANCE = 0.05
 
@@ -61,6 +63,11 @@ class Source:
     kind: str  # file | zip | rcc | cat | c4group
     path: str  # absolute path inside the package
     member: str = ""  # path inside the archive (zip, rcc, c4group) or entry number (cat)
+
+    @property
+    def name(self) -> str:
+        """The recording's own file name (its extension tells ffmpeg the format)."""
+        return self.member if self.kind in ("zip", "rcc") else self.path
 
 
 _C4 = re.compile(r"^(?P<path>/\S+) \(inside c4group (?P<group>[^)]+)\)$")
@@ -191,7 +198,7 @@ def exploded_group(src: Source, root: Path) -> Path:
     done = root / ".c4x" / ".".join(parts[:cut]).replace("/", "_")
     with _c4_lock:
         if not (done / ".complete").exists():
-            tool = root.parent / f"openclonk_{root.name.split('_', 1)[1]}" / "usr" / "bin" / "c4group"
+            tool = package_dir(root.parent, C4GROUP_PACKAGE, src.version) / "usr" / "bin" / "c4group"
             if not tool.is_file():
                 raise FileNotFoundError(f"c4group tool not unpacked at {tool}")
             if not group.is_file():
@@ -253,10 +260,20 @@ def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
 
 
+def last_line(e: subprocess.CalledProcessError) -> str:
+    """The last line a failed command wrote to stderr (its error message, as a rule)."""
+    lines = (e.stderr or "").strip().splitlines()
+    return lines[-1] if lines else f"{e.cmd[0]} exited with status {e.returncode}"
+
+
+def package_dir(cache: Path, package: str, version: str) -> Path:
+    """Where PKG=VERSION is unpacked in the cache."""
+    return cache / f"{package}_{version.replace(':', '%3a')}"
+
+
 def unpack_package(package: str, version: str, cache: Path) -> Path:
     """Downloads (once) and unpacks (once) PKG=VERSION; returns the tree's root."""
-    safe = f"{package}_{version.replace(':', '%3a')}"
-    root = cache / safe
+    root = package_dir(cache, package, version)
     if (root / ".complete").exists():
         return root
 
@@ -270,8 +287,7 @@ def unpack_package(package: str, version: str, cache: Path) -> Path:
         try:
             run(["apt-get", "download", f"{package}={version}"], cwd=cache)
         except subprocess.CalledProcessError as e:
-            last = (e.stderr or "").strip().splitlines()
-            raise RuntimeError(f"apt-get download {package}={version} failed ({last[-1] if last else 'no message'}); "
+            raise RuntimeError(f"apt-get download {package}={version} failed ({last_line(e)}); "
                                "run `apt-get update` first, or check that this Debian release still carries that version") from None
         debs = debs_in_cache()
         if not debs:
@@ -313,14 +329,15 @@ def rebuild_row(row: dict[str, str], out_root: Path, roots: dict[tuple[str, str]
             root = roots.get((src.package, src.version))
             if root is None:
                 return f"package {src.package} {src.version} is not available"
-            convert(extract(src, root), src.member if src.kind in ("zip", "rcc") else src.path, target)
+            convert(extract(src, root), src.name, target)
         got, want = probe_seconds(target), float(row["seconds"])
         if abs(got - want) > DURATION_TOLERANCE:
             target.unlink()
             return f"decoded {got:.2f} s where the list says {want:.2f} s (removed)"
-    except (OSError, ValueError, NotImplementedError, subprocess.CalledProcessError, zipfile.BadZipFile, zlib.error) as e:
-        detail = e.stderr.strip().splitlines()[-1] if isinstance(e, subprocess.CalledProcessError) and e.stderr else str(e)
-        return detail
+    except subprocess.CalledProcessError as e:
+        return last_line(e)
+    except (OSError, ValueError, NotImplementedError, zipfile.BadZipFile, zlib.error) as e:
+        return str(e)
     return None
 
 
@@ -360,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
     failed: list[tuple[str, str]] = []
     packages = sorted({(s.package, s.version) for s in sources})
     # c4group rows need the engine package's c4group tool (same version)
-    tools = sorted({("openclonk", s.version) for s in sources if s.kind == "c4group"})
+    tools = sorted({(C4GROUP_PACKAGE, s.version) for s in sources if s.kind == "c4group"})
     for pkg, ver in tools:
         print(f"[tool] {pkg} {ver} (for c4group)", flush=True)
         try:

@@ -1,4 +1,5 @@
 """training.fetch_extra: the parts that need no network (source parsing, archive readers)."""
+import contextlib
 import io
 import struct
 import tempfile
@@ -6,8 +7,6 @@ import unittest
 import zipfile
 import zlib
 from pathlib import Path
-
-import contextlib
 
 from training.fetch_extra import Source, cat_entry, extract, main, parse_source, rcc_member, read_list
 
