@@ -1,0 +1,54 @@
+"""Builder flags for the extra folders that reached the device machine.
+
+    python3 -m training.device.manifest DIR ...          # prints --extra-noise/--extra-speech flags
+    python3 -m training.device.manifest --check CORPUS   # exit 1 unless every row's file is there
+
+A folder whose name starts with x-speech is speech, any other noise. A
+folder that arrived in part (its files span several packs, and the run went
+ahead without the last ones) is trimmed to the rows whose file is present;
+the full list stays beside it as MANIFEST.tsv.full, so a later call that
+brings the rest restores them.
+"""
+import os
+import sys
+
+
+def rows_present(d):
+    man = os.path.join(d, "MANIFEST.tsv")
+    src = man + ".full" if os.path.exists(man + ".full") else man
+    lines = open(src, encoding="utf-8").read().splitlines()
+    head, rows = lines[0], [r for r in lines[1:] if r.strip()]
+    col = head.split("\t").index("file")
+    ok = [r for r in rows if os.path.exists(os.path.join(d, r.split("\t")[col]))]
+    return head, rows, ok
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--check":
+        for d in argv[1:]:
+            _, rows, ok = rows_present(d)
+            if len(ok) != len(rows):
+                sys.exit(f"{d}: {len(rows) - len(ok)} of {len(rows)} files missing")
+            print(f"{d}: all {len(rows)} files", file=sys.stderr)
+        return
+    flags = []
+    for d in argv:
+        man = os.path.join(d, "MANIFEST.tsv")
+        if not os.path.exists(man) and not os.path.exists(man + ".full"):
+            continue
+        head, rows, ok = rows_present(d)
+        if not ok:
+            continue
+        if len(ok) != len(rows) and not os.path.exists(man + ".full"):
+            os.replace(man, man + ".full")
+        with open(man, "w", encoding="utf-8") as f:
+            f.write("\n".join([head] + ok) + "\n")
+        print(f"{d}: {len(ok)} of {len(rows)} files", file=sys.stderr)
+        speech = os.path.basename(os.path.normpath(d)).startswith("x-speech")
+        flags += ["--extra-speech" if speech else "--extra-noise", d]
+    print(" ".join(flags))
+
+
+if __name__ == "__main__":
+    main()

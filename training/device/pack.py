@@ -1,0 +1,119 @@
+"""Cut what a GPU machine with no network needs for training.device/run.sh
+into packs that each fit one call of the device tool (64 MiB with the
+working tree; default 60 MiB a pack).
+
+    python3 -m training.device.pack --out .dev --init training/checkpoints/default.pt \\
+        [--data ../shared/data/train] [--extra x-noise=DIR ...] [--extra x-speech=DIR ...] [--val VAL.pnf] [--limit-mib 60]
+
+Writes OUT/p1, OUT/p2, ...: p1 holds the app (dist/, build/percepnet.wasm,
+package.json and the node_modules the dataset builder imports), the local
+Node binary xz-compressed (the device image has no Node) and the --init
+checkpoint; then the corpus, then each --extra folder in the order given,
+every folder's MANIFEST.tsv first. Files are hard links where the file
+system allows. Run `npm run build` first. OUT is replaced.
+"""
+import argparse
+import json
+import lzma
+import os
+import shutil
+import sys
+
+# What dist/tools/build-dataset.js imports from node_modules; their own
+# dependencies are followed through each package.json.
+ROOTS = ["@wasm-audio-decoders/flac", "cli-progress"]
+
+
+def node_closure(nm, roots=ROOTS):
+    seen, todo = [], list(roots)
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        pj = os.path.join(nm, name, "package.json")
+        if not os.path.exists(pj):
+            raise SystemExit(f"pack: {pj} missing: run npm ci first")
+        seen.append(name)
+        todo += list(json.load(open(pj)).get("dependencies", {}))
+    return sorted(seen)
+
+
+def tree(src, rel):
+    out = []
+    for root, dirs, files in os.walk(src):
+        dirs.sort()
+        for f in sorted(files):
+            p = os.path.join(root, f)
+            out.append((p, os.path.join(rel, os.path.relpath(p, src))))
+    return out
+
+
+def folder(src, rel):
+    man = os.path.join(src, "MANIFEST.tsv")
+    if not os.path.exists(man):
+        raise SystemExit(f"pack: {man} missing")
+    return [(man, os.path.join(rel, "MANIFEST.tsv"))] + [
+        it for it in tree(src, rel) if it[1] != os.path.join(rel, "MANIFEST.tsv")]
+
+
+def place(src, dst):
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy(src, dst)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", required=True)
+    p.add_argument("--init", required=True, help="checkpoint to widen and fine-tune")
+    p.add_argument("--data", default="../shared/data/train")
+    p.add_argument("--extra", action="append", default=[], metavar="NAME=DIR",
+                   help="extra folder; NAME x-speech* is speech, any other x-* noise")
+    p.add_argument("--val", help="validation .pnf for the trainer's log (its own pack or packs' room)")
+    p.add_argument("--node", default=shutil.which("node") or "/usr/bin/node")
+    p.add_argument("--limit-mib", type=float, default=60)
+    a = p.parse_args(argv)
+    limit = int(a.limit_mib * 2**20)
+    for need in ("dist/tools/build-dataset.js", "build/percepnet.wasm"):
+        if not os.path.exists(need):
+            raise SystemExit(f"pack: {need} missing: run npm run build in the repository root")
+    if os.path.exists(a.out):
+        shutil.rmtree(a.out)
+    stage = os.path.join(a.out, "stage")
+    os.makedirs(stage)
+    node_xz = os.path.join(stage, "node.xz")
+    with open(os.path.realpath(a.node), "rb") as f, lzma.open(node_xz, "wb", preset=6) as g:
+        shutil.copyfileobj(f, g)
+    items = tree("dist", "app/dist") + [("build/percepnet.wasm", "app/build/percepnet.wasm"),
+                                         ("package.json", "app/package.json")]
+    for name in node_closure("node_modules"):
+        items += tree(os.path.join("node_modules", name), os.path.join("app/node_modules", name))
+    items += [(node_xz, "node.xz"), (a.init, "default.pt")]
+    if a.val:
+        items.append((a.val, "val.pnf"))
+    items += folder(a.data, "corpus")
+    for spec in a.extra:
+        name, _, d = spec.partition("=")
+        if not name.startswith("x-") or not d:
+            raise SystemExit(f"pack: --extra {spec}: want x-NAME=DIR")
+        items += folder(d, name)
+    k, size = 1, 0
+    for src, rel in items:
+        n = os.path.getsize(src)
+        if n > limit:
+            raise SystemExit(f"pack: {src} ({n} bytes) is larger than a pack")
+        if size + n > limit:
+            k, size = k + 1, 0
+        size += n
+        place(src, os.path.join(a.out, f"p{k}", rel))
+    shutil.rmtree(stage)
+    for i in range(1, k + 1):
+        d = os.path.join(a.out, f"p{i}")
+        tot = sum(os.path.getsize(s) for s, _ in tree(d, ""))
+        print(f"{d}: {tot / 2**20:.1f} MiB, {', '.join(sorted(os.listdir(d)))}")
+
+
+if __name__ == "__main__":
+    main()
