@@ -10,12 +10,14 @@ package.json and the node_modules the dataset builder imports), the local
 Node binary xz-compressed (the device image has no Node) and the --init
 checkpoint; then the corpus, then each --extra folder in the order given,
 every folder's MANIFEST.tsv first. Files are hard links where the file
-system allows. Run `npm run build` first. OUT is replaced.
+system allows. Run `npm run build` first. An earlier pack folder at OUT is
+replaced; any other existing OUT is refused.
 """
 import argparse
 import json
 import lzma
 import os
+import re
 import shutil
 import sys
 
@@ -79,7 +81,13 @@ def main(argv=None):
     for need in ("dist/tools/build-dataset.js", "build/percepnet.wasm"):
         if not os.path.exists(need):
             raise SystemExit(f"pack: {need} missing: run npm run build in the repository root")
+    for need in [a.init, a.node, a.data] + ([a.val] if a.val else []):
+        if not os.path.exists(need):
+            raise SystemExit(f"pack: {need} not found")
     if os.path.exists(a.out):
+        # Replace only an earlier pack folder, never a folder of anything else.
+        if not os.path.isdir(a.out) or any(not re.fullmatch(r"p\d+|stage", n) for n in os.listdir(a.out)):
+            raise SystemExit(f"pack: {a.out} exists and is not a pack folder; name a new or earlier --out")
         shutil.rmtree(a.out)
     stage = os.path.join(a.out, "stage")
     os.makedirs(stage)

@@ -18,8 +18,17 @@ import torch
 PART_BYTES = 15 * 2**20
 
 
+def load(path, what):
+    try:
+        return torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as e:  # a file torch cannot read: say which, not a pickle traceback
+        raise SystemExit(f"{what}: cannot read {path} as a torch file ({type(e).__name__})")
+
+
 def split(ckpt, prefix, part_bytes=PART_BYTES):
-    ck = torch.load(ckpt, map_location="cpu", weights_only=False)
+    ck = load(ckpt, "split")
+    if not isinstance(ck, dict) or not isinstance(ck.get("model"), dict):
+        raise SystemExit(f"split: {ckpt} is not a training checkpoint (no 'model' weights)")
     parts, cur, size = [], {}, 0
     for k, v in ck["model"].items():
         v = v.half() if v.is_floating_point() else v
@@ -40,8 +49,11 @@ def split(ckpt, prefix, part_bytes=PART_BYTES):
 
 
 def join(paths, out):
-    parts = sorted((torch.load(p, map_location="cpu", weights_only=False) for p in paths),
-                   key=lambda p: p["part"])
+    loaded = [load(p, "join") for p in paths]
+    for p, ck in zip(paths, loaded):
+        if not isinstance(ck, dict) or "part" not in ck:
+            raise SystemExit(f"join: {p} is not a part written by split")
+    parts = sorted(loaded, key=lambda p: p["part"])
     want = parts[0]["parts"] if parts else 0
     if not parts or [p["part"] for p in parts] != list(range(want)):
         raise SystemExit(f"join: need parts 0..{max(want - 1, 0)}, got {[p['part'] for p in parts]}")

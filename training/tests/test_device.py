@@ -85,5 +85,19 @@ class ManifestTest(unittest.TestCase):
             self.assertEqual(out.stdout.split(), ["--extra-speech", s])
 
 
+class PackTest(unittest.TestCase):
+    @unittest.skipUnless(os.path.exists("dist/tools/build-dataset.js") and os.path.exists("build/percepnet.wasm"),
+                         "needs npm run build")
+    def test_refuses_to_replace_a_folder_that_is_not_a_pack(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            keep = os.path.join(tmp, "notes.txt")
+            open(keep, "w").write("mine")
+            r = subprocess.run(["python3", "-m", "training.device.pack", "--out", tmp, "--init",
+                                "training/checkpoints/small.pt"], capture_output=True, text=True)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("not a pack folder", r.stderr)
+            self.assertEqual(open(keep).read(), "mine")
+
+
 if __name__ == "__main__":
     unittest.main()
