@@ -63,6 +63,14 @@ test("a tiny run of set A writes its pairs, its report and the pooled comparison
     const again = spawnSync(process.execPath, args, { encoding: "utf8" });
     assert.equal(again.status, 0, again.stderr);
     assert.doesNotMatch(again.stderr, /dry mixtures, seed/);
+    // A larger fraction remakes the parts; going back leaves no clip of the larger one in the scored folders.
+    const withFraction = (f: string) => spawnSync(process.execPath, args.map((a, i) => (args[i - 1] === "--fraction" ? f : a)), { encoding: "utf8" });
+    const more = withFraction("0.2");
+    assert.equal(more.status, 0, more.stderr);
+    assert.equal(readdirSync(join(out, "A", "noisy")).length, 8 + 3);
+    const fewer = withFraction("0.1");
+    assert.equal(fewer.status, 0, fewer.stderr);
+    assert.equal(readdirSync(join(out, "A", "noisy")).length, 7);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

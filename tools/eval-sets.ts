@@ -20,7 +20,7 @@
  * --no-dnsmos go to eval.js (default: noisy, ours, RNNoise, GTCRN).
  */
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -57,13 +57,18 @@ function run(tool: string, args: string[], what: string): void {
 }
 
 function makeSet(name: string, dir: string, fraction: number): void {
-  for (const k of ["clean", "noisy"]) mkdirSync(join(dir, k), { recursive: true });
+  // The scored folders are rebuilt from the parts each time, so clips of an earlier, larger fraction never linger.
+  for (const k of ["clean", "noisy"]) {
+    rmSync(join(dir, k), { recursive: true, force: true });
+    mkdirSync(join(dir, k), { recursive: true });
+  }
   for (const p of TEST_SETS[name]) {
     const n = scaledCount(p, fraction);
     const part = join(dir, p.reverb ? "rev" : "dry");
     // A part is reused only if it holds exactly the clips asked for (a different fraction remakes it).
     if (wavs(join(part, "noisy")).length !== n || wavs(join(part, "clean")).length !== n) {
       console.error(`eval-sets: set ${name}: ${n} ${p.reverb ? "reverberant" : "dry"} mixtures, seed ${p.seed}`);
+      rmSync(part, { recursive: true, force: true });
       run(join(here, "make-mixtures.js"), mixtureArgs(p, n, part), "make-mixtures");
     }
     for (const k of ["clean", "noisy"]) {
