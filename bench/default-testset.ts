@@ -10,8 +10,14 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** Parameters of the default set. */
-export interface TestsetSpec { n: number; seed: number; snrs: number[] }
+/**
+ * Parameters of a validation-split test set. reverb: "mixed" (make-mixtures
+ * --reverb: rooms on some clips; the default set), "none" (--no-reverb) or
+ * "only" (--reverb-only: every clip in a room).
+ */
+export interface TestsetSpec { n: number; seed: number; snrs: number[]; reverb?: "mixed" | "none" | "only" }
+
+const REVERB_FLAG = { mixed: "--reverb", none: "--no-reverb", only: "--reverb-only" } as const;
 
 export const DEFAULT_TESTSET: TestsetSpec = { n: 16, seed: 1, snrs: [0, 5, 10, 20] };
 
@@ -22,7 +28,14 @@ export function testsetDir(s: TestsetSpec): string {
 
 /** The make-mixtures arguments for a set. */
 export function makeMixturesArgs(s: TestsetSpec, dir: string): string[] {
-  return ["--out", dir, "--split", "val", "--snrs", s.snrs.join(","), "--reverb", "--n", String(s.n), "--seed", String(s.seed)];
+  return ["--out", dir, "--split", "val", "--snrs", s.snrs.join(","), REVERB_FLAG[s.reverb ?? "mixed"], "--n", String(s.n), "--seed", String(s.seed)];
+}
+
+/** Whether make-mixtures' recorded options are those of the spec's reverb mode. */
+function reverbMatches(o: { reverb?: boolean; noiseFreeProb?: number } | undefined, mode: TestsetSpec["reverb"]): boolean {
+  if (mode === "none") return o?.reverb === false;
+  // --reverb-only sets noiseFreeProb 1 (REVERB_ONLY in host/dataset/mixture.ts); --reverb leaves it unset.
+  return o?.reverb === true && (mode === "only") === (o?.noiseFreeProb === 1);
 }
 
 /** True if `dir` holds a complete set made with exactly these parameters. */
@@ -31,7 +44,7 @@ export function isCurrent(dir: string, s: TestsetSpec): boolean {
   if (!existsSync(meta)) return false;
   try {
     const m = JSON.parse(readFileSync(meta, "utf8"));
-    return m.split === "val" && m.n === s.n && m.seed === s.seed && m.options?.reverb === true
+    return m.split === "val" && m.n === s.n && m.seed === s.seed && reverbMatches(m.options, s.reverb)
       && JSON.stringify(m.options?.snrs) === JSON.stringify(s.snrs)
       && Array.isArray(m.clips) && m.clips.every((c: { name: string }) =>
         existsSync(join(dir, "clean", c.name)) && existsSync(join(dir, "noisy", c.name)));
@@ -42,19 +55,22 @@ export function isCurrent(dir: string, s: TestsetSpec): boolean {
 
 /**
  * Make the set (or reuse it) and return its clean and noisy folders.
- * mixtures.json is written last, so an interrupted run is redone.
+ * mixtures.json is written last, so an interrupted run is redone. `what`
+ * names the set in the progress lines (default: eval's own default set).
  */
-export function ensureTestset(s: TestsetSpec, dir = testsetDir(s)): { clean: string; noisy: string } {
+export function ensureTestset(s: TestsetSpec, dir = testsetDir(s),
+  what = { making: "eval: no --clean/--noisy given; making the default test set", using: "eval: using the default test set", hint: "; give --clean DIR --noisy DIR instead" }):
+  { clean: string; noisy: string } {
   if (!isCurrent(dir, s)) {
     rmSync(dir, { recursive: true, force: true });
     const tool = fileURLToPath(new URL("../tools/make-mixtures.js", import.meta.url));
     const args = makeMixturesArgs(s, dir);
-    console.error(`eval: no --clean/--noisy given; making the default test set:\n  node ${tool} ${args.join(" ")}`);
+    console.error(`${what.making}:\n  node ${tool} ${args.join(" ")}`);
     const r = spawnSync(process.execPath, [tool, ...args], { stdio: "inherit" });
-    if (r.status !== 0) throw new Error(`make-mixtures failed (exit ${r.status ?? r.signal}); give --clean DIR --noisy DIR instead`);
+    if (r.status !== 0) throw new Error(`make-mixtures failed (exit ${r.status ?? r.signal})${what.hint}`);
     if (!isCurrent(dir, s)) throw new Error(`make-mixtures did not produce a complete set in ${dir}`);
   } else {
-    console.error(`eval: using the default test set in ${dir}`);
+    console.error(`${what.using} in ${dir}`);
   }
   return { clean: join(dir, "clean"), noisy: join(dir, "noisy") };
 }

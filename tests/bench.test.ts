@@ -84,6 +84,11 @@ test("the default eval test set is reused only while its parameters match", () =
     rmSync(join(dir, "noisy", clips[1].name));
     assert.equal(isCurrent(dir, spec), false, "a missing file means an interrupted run");
     assert.deepEqual(makeMixturesArgs(spec, "D"), ["--out", "D", "--split", "val", "--snrs", "0,5", "--reverb", "--n", "2", "--seed", "3"]);
+    // The reverb mode is part of a set's identity: a mixed set is neither a dry nor a reverb-only one.
+    assert.equal(isCurrent(dir, { ...spec, reverb: "none" as const }), false);
+    assert.equal(isCurrent(dir, { ...spec, reverb: "only" as const }), false);
+    assert.equal(makeMixturesArgs({ ...spec, reverb: "none" as const }, "D")[6], "--no-reverb");
+    assert.equal(makeMixturesArgs({ ...spec, reverb: "only" as const }, "D")[6], "--reverb-only");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

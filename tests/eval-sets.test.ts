@@ -7,7 +7,8 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { TEST_SETS, mixtureArgs, scaledCount } from "../tools/eval-sets.js";
+import { TEST_SETS, scaledCount } from "../tools/eval-sets.js";
+import { makeMixturesArgs } from "../bench/default-testset.js";
 import { ROOT } from "./util.js";
 
 const TOOL = join(ROOT, "dist/tools/eval-sets.js");
@@ -16,12 +17,12 @@ test("every set part is the make-mixtures command the README gives", () => {
   const readme = readFileSync(join(ROOT, "README.md"), "utf8").replace(/\s+/g, " ");
   for (const [name, parts] of Object.entries(TEST_SETS)) {
     for (const p of parts) {
-      const args = mixtureArgs(p, p.n, "DIR");
+      const args = makeMixturesArgs(p, "DIR");
       const tail = args.slice(args.indexOf("--snrs")).join(" ");
       // The README writes "--snrs 0,5,10,20 --no-reverb --n 40 --seed 4242" and "--reverb-only --snrs 5,10,20 --n 12 --seed 4343".
       const ok = readme.includes(tail) ||
-        readme.includes(`${p.reverb ? "--reverb-only" : "--no-reverb"} --snrs ${p.snrs.join(",")} --n ${p.n} --seed ${p.seed}`) ||
-        readme.includes(`--snrs ${p.snrs.join(",")} ${p.reverb ? "--reverb-only" : "--no-reverb"} --n ${p.n} --seed ${p.seed}`);
+        readme.includes(`${p.reverb === "only" ? "--reverb-only" : "--no-reverb"} --snrs ${p.snrs.join(",")} --n ${p.n} --seed ${p.seed}`) ||
+        readme.includes(`--snrs ${p.snrs.join(",")} ${p.reverb === "only" ? "--reverb-only" : "--no-reverb"} --n ${p.n} --seed ${p.seed}`);
       assert.ok(ok, `set ${name}: README lacks ${tail}`);
     }
   }

@@ -24,13 +24,14 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { ensureTestset, type TestsetSpec } from "../bench/default-testset.js";
 
-interface Part { n: number; seed: number; snrs: number[]; reverb: boolean }
-/** The test sets of README "Quality", as made there. */
+type Part = TestsetSpec & { reverb: "none" | "only" };
+/** The test sets of README "Quality", as made there: a dry part and a reverberant part each. */
 export const TEST_SETS: Record<string, Part[]> = {
-  A: [{ n: 40, seed: 4242, snrs: [0, 5, 10, 20], reverb: false }, { n: 12, seed: 4343, snrs: [5, 10, 20], reverb: true }],
-  B: [{ n: 80, seed: 5252, snrs: [0, 5, 10, 20], reverb: false }, { n: 24, seed: 5353, snrs: [5, 10, 20], reverb: true }],
-  C: [{ n: 80, seed: 7272, snrs: [0, 5, 10, 20], reverb: false }, { n: 24, seed: 7373, snrs: [5, 10, 20], reverb: true }],
+  A: [{ n: 40, seed: 4242, snrs: [0, 5, 10, 20], reverb: "none" }, { n: 12, seed: 4343, snrs: [5, 10, 20], reverb: "only" }],
+  B: [{ n: 80, seed: 5252, snrs: [0, 5, 10, 20], reverb: "none" }, { n: 24, seed: 5353, snrs: [5, 10, 20], reverb: "only" }],
+  C: [{ n: 80, seed: 7272, snrs: [0, 5, 10, 20], reverb: "none" }, { n: 24, seed: 7373, snrs: [5, 10, 20], reverb: "only" }],
 };
 
 const USAGE = `usage: eval-sets --out DIR [--sets ${Object.keys(TEST_SETS).join(",")}] [--only SYSTEMS] [--model PNM]
@@ -42,14 +43,7 @@ export function scaledCount(p: Part, fraction: number): number {
   return Math.max(1, Math.round(groups * fraction)) * p.snrs.length;
 }
 
-/** make-mixtures arguments for one part of a set. */
-export function mixtureArgs(p: Part, n: number, out: string): string[] {
-  return ["--out", out, "--split", "val", "--snrs", p.snrs.join(","), p.reverb ? "--reverb-only" : "--no-reverb",
-    "--n", String(n), "--seed", String(p.seed)];
-}
-
 const here = dirname(fileURLToPath(import.meta.url));
-const wavs = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".wav")) : []);
 
 function run(tool: string, args: string[], what: string): void {
   const r = spawnSync(process.execPath, [tool, ...args], { stdio: "inherit" });
@@ -63,17 +57,16 @@ function makeSet(name: string, dir: string, fraction: number): void {
     mkdirSync(join(dir, k), { recursive: true });
   }
   for (const p of TEST_SETS[name]) {
-    const n = scaledCount(p, fraction);
-    const part = join(dir, p.reverb ? "rev" : "dry");
-    // A part is reused only if it holds exactly the clips asked for (a different fraction remakes it).
-    if (wavs(join(part, "noisy")).length !== n || wavs(join(part, "clean")).length !== n) {
-      console.error(`eval-sets: set ${name}: ${n} ${p.reverb ? "reverberant" : "dry"} mixtures, seed ${p.seed}`);
-      rmSync(part, { recursive: true, force: true });
-      run(join(here, "make-mixtures.js"), mixtureArgs(p, n, part), "make-mixtures");
-    }
-    for (const k of ["clean", "noisy"]) {
-      for (const f of wavs(join(part, k))) {
-        copyFileSync(join(part, k, f), join(dir, k, p.reverb ? f.replace(/\.wav$/, "_reverb.wav") : f));
+    const spec = { ...p, n: scaledCount(p, fraction) };
+    const kind = p.reverb === "only" ? "reverberant" : "dry";
+    // Reused only while its mixtures.json matches the spec exactly (a different fraction remakes it).
+    const part = ensureTestset(spec, join(dir, p.reverb === "only" ? "rev" : "dry"), {
+      making: `eval-sets: set ${name}: ${spec.n} ${kind} mixtures, seed ${p.seed}`,
+      using: `eval-sets: set ${name}: reusing the ${kind} mixtures`, hint: "",
+    });
+    for (const k of ["clean", "noisy"] as const) {
+      for (const f of readdirSync(part[k]).filter((x) => x.endsWith(".wav"))) {
+        copyFileSync(join(part[k], f), join(dir, k, p.reverb === "only" ? f.replace(/\.wav$/, "_reverb.wav") : f));
       }
     }
   }
