@@ -40,9 +40,12 @@ const stages: Stage[] = args.map((arg, i) => {
   if (steps.length) end = steps[steps.length - 1] + shift;
   // log-stage10.csv is stage 10 even when stages 8 and 9 (not shipped) are left out of the plot.
   const n = eq > 0 ? arg.slice(0, eq) : /stage(\d+)/.exec(csv)?.[1] ?? String(i + 1);
-  const pts = (name: string, keep: (r: string[]) => boolean) => rows.flatMap((r, j) =>
-    keep(r) ? [{ x: steps[j] + shift, y: Number(r[col(name)]) }] : []);
-  const hasVal = (r: string[]) => r[col("val_gain")] !== undefined && r[col("val_gain")] !== "";
+  const pts = (name: string, keep: (r: string[]) => boolean) => {
+    const k = col(name);
+    return rows.flatMap((r, j) => (keep(r) ? [{ x: steps[j] + shift, y: Number(r[k]) }] : []));
+  };
+  const vg = col("val_gain");
+  const hasVal = (r: string[]) => r[vg] !== undefined && r[vg] !== "";
   return {
     name: args.length > 1 ? ` (stage ${n})` : "",
     train: pts("train_loss", () => true), val: pts("val_loss", hasVal), valGain: pts("val_gain", hasVal),

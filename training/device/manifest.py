@@ -6,8 +6,8 @@
 A folder whose name starts with x-speech is speech, any other noise. A
 folder that arrived in part (its files span several packs, and the run went
 ahead without the last ones) is trimmed to the rows whose file is present;
-the full list stays beside it as MANIFEST.tsv.full, so a later call that
-brings the rest restores them.
+the full list stays beside it as MANIFEST.tsv.full until a later call
+that brings the rest puts it back.
 """
 import os
 import sys
@@ -40,10 +40,13 @@ def main(argv=None):
         head, rows, ok = rows_present(d)
         if not ok:
             continue
-        if len(ok) != len(rows) and not os.path.exists(man + ".full"):
-            os.replace(man, man + ".full")
-        with open(man, "w", encoding="utf-8") as f:
-            f.write("\n".join([head] + ok) + "\n")
+        if len(ok) != len(rows):
+            if not os.path.exists(man + ".full"):
+                os.replace(man, man + ".full")
+            with open(man, "w", encoding="utf-8") as f:
+                f.write("\n".join([head] + ok) + "\n")
+        elif os.path.exists(man + ".full"):  # the rest arrived: the full list is right again
+            os.replace(man + ".full", man)
         print(f"{d}: {len(ok)} of {len(rows)} files", file=sys.stderr)
         speech = os.path.basename(os.path.normpath(d)).startswith("x-speech")
         flags += ["--extra-speech" if speech else "--extra-noise", d]

@@ -84,6 +84,13 @@ def main(argv=None):
     for need in [a.init, a.node, a.data] + ([a.val] if a.val else []):
         if not os.path.exists(need):
             raise SystemExit(f"pack: {need} not found")
+    # Every input is listed (and so checked) before the slow compression of Node below.
+    data = folder(a.data, "corpus")
+    for spec in a.extra:
+        name, _, d = spec.partition("=")
+        if not name.startswith("x-") or not d:
+            raise SystemExit(f"pack: --extra {spec}: want x-NAME=DIR")
+        data += folder(d, name)
     if os.path.exists(a.out):
         # Replace only an earlier pack folder, never a folder of anything else.
         if not os.path.isdir(a.out) or any(not re.fullmatch(r"p\d+|stage", n) for n in os.listdir(a.out)):
@@ -101,12 +108,7 @@ def main(argv=None):
     items += [(node_xz, "node.xz"), (a.init, "default.pt")]
     if a.val:
         items.append((a.val, "val.pnf"))
-    items += folder(a.data, "corpus")
-    for spec in a.extra:
-        name, _, d = spec.partition("=")
-        if not name.startswith("x-") or not d:
-            raise SystemExit(f"pack: --extra {spec}: want x-NAME=DIR")
-        items += folder(d, name)
+    items += data
     k, size = 1, 0
     for src, rel in items:
         n = os.path.getsize(src)

@@ -56,9 +56,9 @@ for i in $(seq 1 "$NB"); do
   echo "builder $i: last chunk ${n:-none}"
 done | tee "$OUT/chunks.txt"
 cp "$W/run/log.csv" "$OUT/log.csv"
-snaps=$(ls "$W"/run/snapshots/epoch-*.pt | tail -10)
-python3 -m training.average $snaps -o "$W/avg.pt" --force
+snaps=($(ls "$W"/run/snapshots/epoch-*.pt | tail -10))
+python3 -m training.average "${snaps[@]}" -o "$W/avg.pt" --force
 python3 -m training.export "$W/avg.pt" -o "$OUT/avg.pnm"
 python3 -m training.device.parts split "$W/avg.pt" "$OUT/avg"
-python3 -m training.device.parts split "$(ls "$W"/run/snapshots/epoch-*.pt | tail -1)" "$OUT/last"
+python3 -m training.device.parts split "${snaps[-1]}" "$OUT/last"
 ls -la "$OUT"; echo "t=$(el)s: end"
