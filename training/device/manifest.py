@@ -11,20 +11,28 @@ that brings the rest puts it back.
 """
 import os
 import sys
+from pathlib import Path
+
+from training.fetch_extra import read_list
 
 
 def rows_present(d):
+    """(header line, every row's line, the lines whose file is present)."""
     man = os.path.join(d, "MANIFEST.tsv")
     src = man + ".full" if os.path.exists(man + ".full") else man
-    lines = open(src, encoding="utf-8").read().splitlines()
-    head, rows = lines[0], [r for r in lines[1:] if r.strip()]
-    col = head.split("\t").index("file")
-    ok = [r for r in rows if os.path.exists(os.path.join(d, r.split("\t")[col]))]
-    return head, rows, ok
+    head, rows = read_list(Path(src))
+    ok = [r["_line"] for r in rows if os.path.exists(os.path.join(d, r["file"]))]
+    return head, [r["_line"] for r in rows], ok
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
+    try:
+        run(sys.argv[1:] if argv is None else argv)
+    except ValueError as e:  # a malformed manifest: read_list names the file and line
+        sys.exit(f"manifest: {e}")
+
+
+def run(argv):
     if argv and argv[0] == "--check":
         for d in argv[1:]:
             _, rows, ok = rows_present(d)

@@ -51,9 +51,9 @@ class ManifestTest(unittest.TestCase):
     def write(self, d, files):
         os.makedirs(os.path.join(d, "noise"), exist_ok=True)
         with open(os.path.join(d, "MANIFEST.tsv"), "w") as f:
-            f.write("kind\tfile\tseconds\n")
+            f.write("kind\tfile\tseconds\tsource\n")
             for name in files:
-                f.write(f"noise\tnoise/{name}\t1.0\n")
+                f.write(f"noise\tnoise/{name}\t1.0\tpkg 1:{name}\n")
 
     def test_partial_folder_trimmed_then_restored(self):
         with tempfile.TemporaryDirectory() as tmp:
