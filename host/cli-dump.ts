@@ -16,7 +16,7 @@ import { decodeWav, WavError } from "./wav.js";
 import { convolve } from "./dataset/fft.js";
 import { earlyPart, normaliseMeasuredRir } from "./dataset/room.js";
 import { activePower, meanPower } from "./dataset/augment.js";
-import { CliError, UsageError, EXIT_OK, type CliDeps } from "./cli.js";
+import { CliError, UsageError, EXIT_OK, type CliIO } from "./cli-shared.js";
 
 export const DUMP_USAGE = `Usage: percepnet dump --clean CLEAN.wav --noise NOISE.wav -o OUT.pnf [options]
 
@@ -56,7 +56,7 @@ function num(v: string | undefined, name: string, def: number, lo: number, hi: n
   return x;
 }
 
-export async function runDump(args: string[], deps: CliDeps): Promise<number> {
+export async function runDump(args: string[], deps: { io: CliIO }): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({ args, strict: true, allowPositionals: false, options: {

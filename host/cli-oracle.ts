@@ -9,7 +9,8 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { enhanceOracle } from "./offline.js";
 import { decodeWav, encodeWav, outputFormatFor, WavError, type WavAudio } from "./wav.js";
-import { CliError, UsageError, EXIT_OK, writeFileAtomically, type CliDeps } from "./cli.js";
+import { CliError, UsageError, EXIT_OK, speedText, type CliIO } from "./cli-shared.js";
+import { writeOutput } from "./output-file.js";
 
 export const ORACLE_USAGE = `Usage: percepnet oracle --clean CLEAN.wav --noisy NOISY.wav -o OUTPUT.wav [options]
 
@@ -21,6 +22,7 @@ Options:
       --no-comb        band gains only, no pitch comb filter
       --no-postfilter  no envelope postfilter
   -f, --force          overwrite OUTPUT if it exists
+  -q, --quiet          no summary line
   -h, --help           show this help`;
 
 async function readWav(file: string): Promise<WavAudio> {
@@ -32,13 +34,13 @@ async function readWav(file: string): Promise<WavAudio> {
   }
 }
 
-export async function runOracle(args: string[], deps: CliDeps): Promise<number> {
+export async function runOracle(args: string[], deps: { io: CliIO }): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({ args, strict: true, allowPositionals: false, options: {
       clean: { type: "string" }, noisy: { type: "string" }, output: { type: "string", short: "o" },
       "no-comb": { type: "boolean" }, "no-postfilter": { type: "boolean" },
-      force: { type: "boolean", short: "f" }, help: { type: "boolean", short: "h" },
+      force: { type: "boolean", short: "f" }, quiet: { type: "boolean", short: "q" }, help: { type: "boolean", short: "h" },
     } });
   } catch (e) { throw new UsageError((e as Error).message); }
   const o = parsed.values;
@@ -54,11 +56,19 @@ export async function runOracle(args: string[], deps: CliDeps): Promise<number> 
   if (clean.info.channels !== info.channels || clean.info.frames !== info.frames) {
     throw new CliError(`oracle: clean (${clean.info.channels} ch, ${clean.info.frames} samples) and noisy (${info.channels} ch, ${info.frames} samples) must match`);
   }
+  const started = performance.now();
   const out: Float32Array[] = [];
   for (let c = 0; c < info.channels; c++) {
     out.push(await enhanceOracle(clean.channels[c], noisy.channels[c], { comb: !o["no-comb"], postfilter: !o["no-postfilter"] }));
   }
   const encoded = encodeWav(out, { sampleRate: info.sampleRate, format: outputFormatFor(info), channelMask: info.channelMask });
-  await writeFileAtomically(output, encoded.bytes, o.force ?? false, [o.clean, o.noisy]);
+  await writeOutput(o.output, encoded.bytes, o.force ?? false, [o.clean, o.noisy]);
+  if (!o.quiet) {
+    const seconds = info.frames / info.sampleRate;
+    const took = (performance.now() - started) / 1000;
+    const parts = [o["no-comb"] ? "no comb" : "comb", o["no-postfilter"] ? "no postfilter" : "postfilter"].join(", ");
+    deps.io.stderr.write(`percepnet oracle: ${o.noisy} (clean ${o.clean}) -> ${o.output}: ${seconds.toFixed(2)} s, ${info.channels} ch, ` +
+      `ideal gains with ${parts}, in ${took.toFixed(2)} s (${speedText(seconds, took)})\n`);
+  }
   return EXIT_OK;
 }

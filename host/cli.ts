@@ -1,55 +1,40 @@
 /**
  * The `percepnet` command line: `percepnet in.wav -o out.wav`.
  *
- * A thin surface over {@link Denoiser}: WAV in, one denoiser per channel,
- * delay compensated so the output lines up sample for sample with the input,
- * WAV out in the input's format. The output is written to a temporary file
- * beside the target and renamed into place, so a failure never leaves a
- * partial file or damages an existing one.
+ * A thin surface over the library's streaming path: the WAV file is read
+ * block by block, each channel denoised on its own by a
+ * {@link MultiChannelDenoiser} at the file's rate, time-aligned by
+ * {@link AlignedStream} (the same path as `denoiseChannels`), and written
+ * block by block in the input's format, so memory stays flat for any
+ * length. The output goes through {@link OutputFile}: a temp file renamed
+ * into place when complete, or straight into a FIFO or device.
  *
  * Subcommands live in {@link COMMANDS}; `denoise` is the default when the
  * first argument is not a command name.
  */
-import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
-import { Denoiser, type DenoiserOptions } from "./denoiser.js";
-import { resample } from "./resample.js";
-import { SUPPORTED_SAMPLE_RATES } from "./stream.js";
-import { decodeWav, encodeWav, outputFormatFor, WavError } from "./wav.js";
+import { AlignedStream, type ChannelStream } from "./aligned.js";
+import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, fsMessage, speedText, type CliIO } from "./cli-shared.js";
+import { OutputFile, writeOutput } from "./output-file.js";
+import { MAX_CHANNELS, MultiChannelDenoiser, SUPPORTED_SAMPLE_RATES, type StreamOptions } from "./stream.js";
+import { WavFileReader } from "./wav-file.js";
+import { checkFinite, encodeFrames, outputFormatFor, wavHeader, WavError } from "./wav.js";
 
-export const EXIT_OK = 0;
-/** Processing failed: unreadable input, bad file, I/O error. */
-export const EXIT_FAILURE = 1;
-/** The command line itself is wrong or asks for something refused. */
-export const EXIT_USAGE = 2;
-
-/** The part of a Denoiser the CLI drives (so tests can inject their own). */
-export interface ChannelDenoiser {
-  readonly delay: number;
-  readonly sampleRate: number;
-  process(input: Float32Array): Float32Array;
-  flush(): Float32Array;
-}
-
-/** Sample-rate converter hook: returns `x` (at `from` Hz) resampled to `to` Hz. */
-export type Resampler = (x: Float32Array, from: number, to: number) => Float32Array;
-
-/** Where the CLI writes; `isTTY` on stderr enables the progress bar. */
-export interface CliIO {
-  stdout: { write(s: string): unknown };
-  stderr: { write(s: string): unknown; isTTY?: boolean };
-}
+export { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliIO };
 
 /** Everything {@link main} depends on, replaceable for tests and embedding. */
 export interface CliDeps {
   io: CliIO;
-  createDenoiser(opts: DenoiserOptions): Promise<ChannelDenoiser>;
-  /** When set, inputs at other rates are converted to the denoiser's rate and back. */
-  resample?: Resampler;
+  /**
+   * Make the denoiser for a file: `opts.sampleRate` and `opts.channels` are
+   * the file's (default: a {@link MultiChannelDenoiser}, which resamples
+   * rates other than 48 kHz internally).
+   */
+  createStream(opts: StreamOptions & { sampleRate: number; channels: number }): Promise<ChannelStream>;
 }
 
 /** A subcommand. `run` receives the arguments after the command name. */
@@ -59,24 +44,23 @@ export interface Command {
   run(args: string[], deps: CliDeps): Promise<number>;
 }
 
-/** Wrong command line: reported with a pointer to --help, exit code 2. */
-export class UsageError extends Error {}
-/** Processing failure with a message fit for the user, exit code 1. */
-export class CliError extends Error {}
-
 /** Files shorter than this get no progress bar: it would only flicker. */
 const PROGRESS_MIN_SECONDS = 10;
-/** One second at 48 kHz: progress and event-loop turns happen between blocks. */
-const BLOCK = 48000;
+/** Frames per block read, denoised and written; progress and event-loop turns happen between blocks. */
+const BLOCK_SECONDS = 1;
+/** Float samples beyond this (+18 dBFS) are clipped by the engine: louder files are scaled down and back up. */
+const INPUT_LIMIT = 8;
 
 const DENOISE_USAGE = `Usage: percepnet [denoise] INPUT.wav -o OUTPUT.wav [options]
 
 Removes noise from speech. Each channel is denoised on its own; the output has
-the input's sample rate, channel count, length and sample format, and is
-time-aligned with it (the model's 30 ms latency is compensated).
+the input's sample rate, channel count and length, and is time-aligned with it
+(the model's 30 ms latency is compensated). Files of any length are streamed.
 
 Options:
-  -o, --output PATH  where to write the result (required)
+  -o, --output PATH  where to write the result (required); a FIFO or device
+                     such as /dev/null is written directly, a symlink's target
+                     is replaced, anything else through a temp file + rename
       --model PATH   model file (.pnm) to use instead of the bundled one
   -f, --force        overwrite OUTPUT if it exists (the input never is)
       --sanitize     replace NaN/Inf float samples with 0 instead of failing
@@ -85,9 +69,12 @@ Options:
   -V, --version      show the version
 
 Input: WAV (PCM 8/16/24/32-bit, float 32/64-bit, A-law, mu-law; plain or
-EXTENSIBLE header) at 8, 16, 24, 32, 44.1 or 48 kHz; other rates are
-converted to 48 kHz for processing and back (windowed-sinc, > 80 dB stop band).
-8-bit, A-law and mu-law inputs are written as 16-bit PCM, float64 as float32.
+EXTENSIBLE header), 1 to ${MAX_CHANNELS} channels, at 8, 16, 24, 32, 44.1 or 48 kHz;
+other rates are converted to 48 kHz for processing and back (windowed-sinc,
+> 80 dB stop band). The output keeps the input's sample format, except that
+8-bit, A-law and mu-law inputs are written as 16-bit PCM and float64 as
+float32. Float input louder than +18 dBFS is scaled down for processing and
+back up (with a warning).
 
 Exit status: 0 success, 1 processing error, 2 usage error.`;
 
@@ -132,8 +119,7 @@ async function packageVersion(): Promise<string> {
 function defaultDeps(): CliDeps {
   return {
     io: { stdout: process.stdout, stderr: process.stderr },
-    createDenoiser: (opts) => Denoiser.create(opts),
-    resample: (x, from, to) => resample(x, from, to),
+    createStream: (opts) => MultiChannelDenoiser.create(opts),
   };
 }
 
@@ -195,170 +181,48 @@ function parse(args: string[]) {
   }
 }
 
-/** Turn a failed fs call into a sentence naming the path and the cause. */
-function fsMessage(what: string, file: string, e: unknown): string {
-  const err = e as NodeJS.ErrnoException;
-  const why: Record<string, string> = {
-    ENOENT: "no such file or directory",
-    EACCES: "permission denied",
-    EPERM: "operation not permitted",
-    EROFS: "read-only file system",
-    EISDIR: "is a directory",
-    ENOTDIR: "a component of the path is not a directory",
-    ENOSPC: "no space left on device",
-    EEXIST: "already exists",
-  };
-  return `${what} ${file}: ${(err.code && why[err.code]) ?? err.message}`;
-}
-
-async function statOrNull(file: string) {
-  try {
-    return await fs.stat(file);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw e;
-  }
-}
-
 /**
- * Run `x` through `den` and return exactly `x.length` samples aligned with
- * `x`: the first `delay` outputs (pipeline fill) are dropped and the flush()
- * tail is appended. Yields to the event loop between blocks so progress bars
- * repaint and signals are handled.
- */
-export async function denoiseAligned(
-  den: ChannelDenoiser, x: Float32Array, onProgress?: (samples: number) => void, block = BLOCK,
-): Promise<Float32Array> {
-  const y = new Float32Array(x.length);
-  const delay = den.delay;
-  let produced = 0;
-  const take = (chunk: Float32Array) => {
-    // Output sample k is input sample k - delay.
-    const start = produced - delay;
-    const from = Math.max(0, -start);
-    const to = Math.min(chunk.length, x.length - start);
-    if (to > from) y.set(chunk.subarray(from, to), start + from);
-    produced += chunk.length;
-  };
-  for (let i = 0; i < x.length; i += block) {
-    const input = x.subarray(i, Math.min(i + block, x.length));
-    const out = den.process(input);
-    if (out.length !== input.length) throw new Error(`denoiser returned ${out.length} samples for ${input.length}`);
-    take(out);
-    onProgress?.(input.length);
-    await new Promise((r) => setImmediate(r));
-  }
-  const tail = den.flush();
-  if (tail.length !== delay) throw new Error(`denoiser flush() returned ${tail.length} samples, its delay is ${delay}`);
-  take(tail);
-  return y;
-}
-
-/**
- * Denoise each channel with its own denoiser, time-aligned and at the input's
- * rate. Inputs at another rate than the denoiser's go through
- * `deps.resample` both ways (an error when no resampler is plugged in).
- * `onProgress` receives seconds of input audio done.
- */
-export async function denoiseChannels(
-  channels: Float32Array[], sampleRate: number, deps: Pick<CliDeps, "createDenoiser" | "resample">,
-  opts: DenoiserOptions = {}, onProgress?: (seconds: number) => void,
-): Promise<Float32Array[]> {
-  const out: Float32Array[] = [];
-  for (const x of channels) {
-    let den: ChannelDenoiser;
-    try {
-      den = await deps.createDenoiser(opts);
-    } catch (e) {
-      throw new CliError(`cannot start the denoiser: ${(e as Error).message}`);
-    }
-    const rate = den.sampleRate;
-    const resample = deps.resample;
-    if (sampleRate === rate) {
-      out.push(await denoiseAligned(den, x, (n) => onProgress?.(n / rate)));
-    } else if (resample && !(SUPPORTED_SAMPLE_RATES as readonly number[]).includes(sampleRate)) {
-      throw new CliError(`the input is sampled at ${sampleRate} Hz; supported rates are ${SUPPORTED_SAMPLE_RATES.join(", ")} Hz ` +
-        `(convert it first, e.g. \`ffmpeg -i in.wav -ar ${rate} in48k.wav\`)`);
-    } else if (resample) {
-      const y = await denoiseAligned(den, resample(x, sampleRate, rate), (n) => onProgress?.(n / rate));
-      out.push(fitLength(resample(y, rate, sampleRate), x.length));
-    } else {
-      throw new CliError(`the input is sampled at ${sampleRate} Hz; percepnet works at ${rate} Hz only for now ` +
-        `(built-in resampling is coming; meanwhile convert it, e.g. \`ffmpeg -i in.wav -ar ${rate} in48k.wav\`)`);
-    }
-  }
-  return out;
-}
-
-function fitLength(x: Float32Array, n: number): Float32Array {
-  if (x.length === n) return x;
-  const y = new Float32Array(n);
-  y.set(x.subarray(0, Math.min(n, x.length)));
-  return y;
-}
-
-/**
- * Where the output goes: a temp file beside it, opened up front so an
- * unwritable destination fails before any processing.
- */
-async function openTemp(output: string, tmp: string) {
-  const dir = path.dirname(output);
-  try {
-    return await fs.open(tmp, "wx");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") {
-      throw new CliError(`cannot write ${output}: directory ${dir} does not exist`);
-    }
-    throw new CliError(fsMessage("cannot write", output, e));
-  }
-}
-
-/** Move the finished temp file into place; without `force`, never replace a file that appeared meanwhile. */
-async function commit(tmp: string, output: string, force: boolean): Promise<void> {
-  if (force) {
-    await fs.rename(tmp, output);
-    return;
-  }
-  try {
-    // link() fails if `output` exists, closing the race between the early check and now.
-    await fs.link(tmp, output);
-    await fs.unlink(tmp);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "EEXIST") throw new CliError(`${output} was created by someone else while processing; not overwritten`);
-    // File systems without hard links: fall back to check-then-rename.
-    if (await statOrNull(output)) throw new CliError(`${output} was created by someone else while processing; not overwritten`);
-    await fs.rename(tmp, output);
-  }
-}
-
-/**
- * Write `bytes` to `output` through a temp file and a rename, refusing to
- * replace an existing file without `force` and never touching `inputs`.
+ * Write `bytes` to `output` through a temp file and a rename (directly into
+ * a FIFO or device), refusing to replace an existing file without `force`
+ * and never touching `inputs`.
  */
 export async function writeFileAtomically(output: string, bytes: Uint8Array, force: boolean, inputs: string[] = []): Promise<void> {
-  const st = await statOrNull(output).catch(() => null);
-  if (st) {
-    for (const inp of inputs) {
-      const ist = await statOrNull(path.resolve(inp)).catch(() => null);
-      if (ist && ist.dev === st.dev && ist.ino === st.ino) throw new UsageError(`refusing to write over the input ${inp}`);
-    }
-    if (st.isDirectory()) throw new UsageError(`output ${output} is a directory`);
-    if (!force) throw new UsageError(`output ${output} already exists (use --force to overwrite it)`);
-  }
-  const tmp = path.join(path.dirname(output), `.${path.basename(output)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
-  const handle = await openTemp(output, tmp);
-  let done = false;
+  return writeOutput(output, bytes, force, inputs);
+}
+
+/** The input's file, checked up front: it must exist and be a regular file. */
+async function checkInput(arg: string): Promise<void> {
+  let st;
   try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-    await handle.close();
-    await commit(tmp, output, force);
-    done = true;
-  } finally {
-    if (!done) { await handle.close().catch(() => {}); await fs.unlink(tmp).catch(() => {}); }
+    st = await fs.stat(arg);
+  } catch (e) {
+    throw new CliError(fsMessage("cannot read", arg, e));
   }
+  if (!st.isFile()) throw new CliError(`cannot read ${arg}: not a regular file`);
+}
+
+async function openWav(arg: string): Promise<WavFileReader> {
+  try {
+    return await WavFileReader.open(path.resolve(arg));
+  } catch (e) {
+    if (e instanceof WavError) throw new CliError(`${arg}: ${e.message}`);
+    throw new CliError(fsMessage("cannot read", arg, e));
+  }
+}
+
+/** Ctrl-C or kill must not leave the temp file behind: remove it, then die of the same signal. */
+function removeOnSignal(file: string | undefined): () => void {
+  if (!file) return () => {};
+  const onSignal = (sig: NodeJS.Signals) => {
+    // Synchronous: the process dies right after.
+    try { rmSync(file, { force: true }); } catch { /* already gone */ }
+    off();
+    process.kill(process.pid, sig);
+  };
+  const off = () => { process.off("SIGINT", onSignal); process.off("SIGTERM", onSignal); };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return off;
 }
 
 async function runDenoise(args: string[], deps: CliDeps): Promise<number> {
@@ -376,72 +240,61 @@ async function runDenoise(args: string[], deps: CliDeps): Promise<number> {
   if (positionals.length > 1) throw new UsageError(`expected one input file, got ${positionals.length}: ${positionals.join(" ")}`);
   if (!opt.output) throw new UsageError("missing -o OUTPUT.wav");
   const inputArg = positionals[0];
-  const input = path.resolve(inputArg);
-  const output = path.resolve(opt.output);
   const quiet = opt.quiet ?? false;
   const warn = (msg: string) => { if (!quiet) io.stderr.write(`percepnet: warning: ${msg}\n`); };
 
-  let inStat;
-  try {
-    inStat = await fs.stat(input);
-  } catch (e) {
-    throw new CliError(fsMessage("cannot read", inputArg, e));
-  }
-  if (!inStat.isFile()) throw new CliError(`cannot read ${inputArg}: not a regular file`);
-  const outStat = await statOrNull(output).catch(() => null);
-  if (outStat) {
-    // Same device + inode catches symlinks, hard links and `dir/../` spellings alike.
-    if (outStat.dev === inStat.dev && outStat.ino === inStat.ino) {
-      throw new UsageError(`refusing to write over the input: ${opt.output} is the same file as ${inputArg}`);
-    }
-    if (outStat.isDirectory()) throw new UsageError(`output ${opt.output} is a directory`);
-    if (!opt.force) throw new UsageError(`output ${opt.output} already exists (use --force to overwrite it)`);
-  }
-
-  let model: Uint8Array | undefined;
-  if (opt.model !== undefined) {
-    try {
-      model = new Uint8Array(await fs.readFile(opt.model));
-    } catch (e) {
-      throw new CliError(fsMessage("cannot read model file", opt.model, e));
-    }
-  }
-
-  const tmp = path.join(path.dirname(output), `.${path.basename(output)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
-  let committed = false;
+  await checkInput(inputArg);
+  const out = await OutputFile.open(opt.output, { force: opt.force ?? false, inputs: [inputArg] });
+  const offSignals = removeOnSignal(out.tempPath);
+  let reader: WavFileReader | undefined;
   let bar: cliProgress.SingleBar | undefined;
-  // Ctrl-C must not leave the temp file behind: remove it, then die of the same signal.
-  const onSignal = (sig: NodeJS.Signals) => {
-    rmSync(tmp, { force: true });
-    removeSignalHandlers();
-    process.kill(process.pid, sig);
-  };
-  const removeSignalHandlers = () => {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  let handle: fs.FileHandle | undefined;
   try {
-    handle = await openTemp(output, tmp);
-    let bytes: Uint8Array;
-    try {
-      bytes = await fs.readFile(input);
-    } catch (e) {
-      throw new CliError(fsMessage("cannot read", inputArg, e));
+    let model: Uint8Array | undefined;
+    if (opt.model !== undefined) {
+      try {
+        model = new Uint8Array(await fs.readFile(opt.model));
+      } catch (e) {
+        throw new CliError(fsMessage("cannot read model file", opt.model, e));
+      }
     }
-    let audio;
-    try {
-      audio = decodeWav(bytes, { sanitize: opt.sanitize });
-    } catch (e) {
-      if (e instanceof WavError) throw new CliError(`${inputArg}: ${e.message}`);
-      throw e;
+    reader = await openWav(inputArg);
+    const { info } = reader;
+    if (info.channels > MAX_CHANNELS) {
+      throw new CliError(`${inputArg}: ${info.channels} channels; percepnet denoises at most ${MAX_CHANNELS} channels per file (split it first, e.g. with \`sox in.wav out.wav remix 1-${MAX_CHANNELS}\`)`);
     }
-    const { info } = audio;
-    if (audio.sanitized > 0) warn(`${audio.sanitized} non-finite samples in ${inputArg} replaced by 0`);
+    if (!(SUPPORTED_SAMPLE_RATES as readonly number[]).includes(info.sampleRate)) {
+      throw new CliError(`the input is sampled at ${info.sampleRate} Hz; supported rates are ${SUPPORTED_SAMPLE_RATES.join(", ")} Hz ` +
+        `(convert it first, e.g. \`ffmpeg -i in.wav -ar 48000 in48k.wav\`)`);
+    }
 
-    const started = performance.now();
+    // Float files can hold anything: find NaNs and the peak before any work.
+    let gain = 1;
+    if (info.format === "float32" || info.format === "float64") {
+      let scan;
+      try {
+        scan = await reader.scanFloat(opt.sanitize ?? false);
+      } catch (e) {
+        if (e instanceof WavError) throw new CliError(`${inputArg}: ${e.message}`);
+        throw e;
+      }
+      if (scan.nonFinite > 0) warn(`${scan.nonFinite} non-finite samples in ${inputArg} replaced by 0`);
+      if (scan.peak > INPUT_LIMIT) {
+        gain = 1 / scan.peak;
+        warn(`${inputArg} peaks at ${scan.peak.toPrecision(3)} x full scale (${(20 * Math.log10(scan.peak)).toFixed(1)} dBFS), ` +
+          `beyond the +18 dBFS the denoiser takes: it was scaled by 1/${scan.peak.toPrecision(3)} for processing and the output scaled back, ` +
+          "so the file keeps its level");
+      }
+    }
+
+    let stream: ChannelStream;
+    const setupStart = performance.now();
+    try {
+      stream = await deps.createStream({ sampleRate: info.sampleRate, channels: info.channels, ...(model ? { model } : {}) });
+    } catch (e) {
+      throw new CliError(`cannot start the denoiser: ${(e as Error).message}`);
+    }
+    const setup = (performance.now() - setupStart) / 1000;
+
     const seconds = info.frames / info.sampleRate;
     if (!quiet && io.stderr.isTTY && seconds > PROGRESS_MIN_SECONDS) {
       bar = new cliProgress.SingleBar({
@@ -450,43 +303,49 @@ async function runDenoise(args: string[], deps: CliDeps): Promise<number> {
         hideCursor: true,
         clearOnComplete: true,
       }, cliProgress.Presets.shades_classic);
-      bar.start(Math.round(seconds * info.channels), 0);
+      bar.start(Math.round(seconds), 0);
     }
-    let doneSeconds = 0;
-    const onProgress = (seconds: number) => {
-      doneSeconds += seconds;
-      bar?.update(Math.round(doneSeconds));
-    };
-
-    const out = await denoiseChannels(audio.channels, info.sampleRate, deps, model ? { model } : {}, onProgress);
-    bar?.stop();
-    bar = undefined;
 
     const format = outputFormatFor(info);
-    const encoded = encodeWav(out, { sampleRate: info.sampleRate, format, channelMask: info.channelMask });
-    if (encoded.clipped > 0) warn(`${encoded.clipped} samples exceeded full scale and were clipped`);
-    try {
-      await handle.writeFile(encoded.bytes);
-      await handle.sync();
-      await handle.close();
-      await commit(tmp, output, opt.force ?? false);
-      committed = true;
-    } catch (e) {
-      if (e instanceof CliError) throw e;
-      throw new CliError(fsMessage("cannot write", opt.output, e));
+    const encodeOpts = { sampleRate: info.sampleRate, format, channelMask: info.channelMask };
+    await out.write(wavHeader(info.channels, info.frames, encodeOpts));
+    const started = performance.now();
+    const block = Math.max(1, Math.round(BLOCK_SECONDS * info.sampleRate));
+    const buf = Array.from({ length: info.channels }, () => new Float32Array(block));
+    const aligned = new AlignedStream(stream);
+    let clipped = 0, done = 0;
+    const emit = async (y: Float32Array[]) => {
+      if ((y[0]?.length ?? 0) === 0) return;
+      if (gain !== 1) for (const x of y) for (let i = 0; i < x.length; i++) x[i] /= gain;
+      const enc = encodeFrames(y, format);
+      clipped += enc.clipped;
+      await out.write(enc.bytes);
+    };
+    for (let n; (n = await reader.read(block, buf)) > 0;) {
+      const x = n === block ? buf : buf.map((b) => b.subarray(0, n));
+      if (opt.sanitize) checkFinite(x, info.sampleRate, true);
+      if (gain !== 1) for (const c of x) for (let i = 0; i < n; i++) c[i] *= gain;
+      await emit(aligned.push(x));
+      done += n;
+      bar?.update(Math.round(done / info.sampleRate));
+      // Let the progress bar repaint and signals arrive between blocks.
+      await new Promise((r) => setImmediate(r));
     }
+    await emit(aligned.end());
+    bar?.stop();
+    bar = undefined;
+    await out.commit();
+    if (clipped > 0) warn(`${clipped} samples exceeded full scale and were clipped`);
     if (!quiet) {
       const took = (performance.now() - started) / 1000;
       io.stderr.write(`percepnet: ${inputArg} -> ${opt.output}: ${seconds.toFixed(2)} s, ${info.channels} ch, ` +
-        `${info.sampleRate} Hz, ${format}, in ${took.toFixed(2)} s (${(seconds / took).toFixed(1)}x real time)\n`);
+        `${info.sampleRate} Hz, ${format}, in ${took.toFixed(2)} s (${speedText(seconds, took)}; ${setup.toFixed(2)} s to load the model)\n`);
     }
     return EXIT_OK;
   } finally {
     bar?.stop();
-    removeSignalHandlers();
-    if (!committed && handle) {
-      await handle.close().catch(() => {});
-      await fs.unlink(tmp).catch(() => {});
-    }
+    offSignals();
+    await reader?.close().catch(() => {});
+    await out.abort();
   }
 }

@@ -10,6 +10,7 @@ import { StreamResampler } from "./resample.js";
 import { compileWasm, defaultWasmModule } from "./wasm.js";
 import { resolveModel } from "./denoiser.js";
 import type { ParsedModel } from "./model-file.js";
+import { alignedProcess } from "./aligned.js";
 
 /** Input rates the stream accepts (each divides into a 48 kHz round trip with a short filter). */
 export const SUPPORTED_SAMPLE_RATES = [8000, 16000, 24000, 32000, 44100, 48000] as const;
@@ -233,17 +234,4 @@ export async function denoiseChannels(channels: Float32Array[], opts: StreamOpti
   return alignedProcess(s, channels);
 }
 
-/** Run whole channels through `s` and drop its delay. */
-export function alignedProcess(s: MultiChannelDenoiser, channels: Float32Array[]): Float32Array[] {
-  const n = channels[0]?.length ?? 0;
-  const head = s.process(channels);
-  const tail = s.flush();
-  return head.map((h, ch) => {
-    const y = new Float32Array(n);
-    const all = new Float32Array(n + s.delay);
-    all.set(h);
-    all.set(tail[ch], n);
-    y.set(all.subarray(s.delay));
-    return y;
-  });
-}
+export { alignedProcess };

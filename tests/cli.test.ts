@@ -6,41 +6,43 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { denoiseAligned, main, type ChannelDenoiser, type CliDeps } from "../host/cli.js";
-import type { DenoiserOptions } from "../host/denoiser.js";
+import { AlignedStream, type ChannelStream } from "../host/aligned.js";
+import { main, type CliDeps } from "../host/cli.js";
+import type { StreamOptions } from "../host/stream.js";
 import { decodeWav, encodeWav } from "../host/wav.js";
 import { float32Bytes, rawWav, rng } from "./wavbytes.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const SPEECH = "/work/shared/data/samples/speech_clean_freesound_33711.wav";
 
-/** Pure delay line honouring the Denoiser contract, independent of host/denoiser.ts. */
-class DelayDenoiser implements ChannelDenoiser {
-  readonly sampleRate = 48000;
-  private buf: Float32Array;
-  constructor(readonly delay = 1440) { this.buf = new Float32Array(delay); }
-  process(x: Float32Array): Float32Array {
-    const all = new Float32Array(this.buf.length + x.length);
-    all.set(this.buf);
-    all.set(x, this.buf.length);
-    this.buf = all.slice(x.length);
-    return all.subarray(0, x.length);
+/** Pure delay line per channel honouring the stream contract, independent of the library's denoisers. */
+class DelayStream implements ChannelStream {
+  private bufs: Float32Array[];
+  constructor(channels: number, readonly delay = 1440) { this.bufs = Array.from({ length: channels }, () => new Float32Array(delay)); }
+  process(xs: Float32Array[]): Float32Array[] {
+    return xs.map((x, c) => {
+      const all = new Float32Array(this.delay + x.length);
+      all.set(this.bufs[c]);
+      all.set(x, this.delay);
+      this.bufs[c] = all.slice(x.length);
+      return all.subarray(0, x.length);
+    });
   }
-  flush(): Float32Array {
-    const tail = this.buf;
-    this.buf = new Float32Array(this.delay);
+  flush(): Float32Array[] {
+    const tail = this.bufs;
+    this.bufs = tail.map(() => new Float32Array(this.delay));
     return tail;
   }
 }
 
-interface Run { code: number; out: string; err: string; created: DenoiserOptions[] }
+interface Run { code: number; out: string; err: string; created: StreamOptions[] }
 
 async function run(argv: string[], extra: Partial<CliDeps> & { tty?: boolean; delay?: number } = {}): Promise<Run> {
   let out = "", err = "";
-  const created: DenoiserOptions[] = [];
+  const created: StreamOptions[] = [];
   const code = await main(argv, {
     io: { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s), isTTY: extra.tty ?? false } },
-    createDenoiser: async (opts) => { created.push(opts); return new DelayDenoiser(extra.delay); },
+    createStream: async (opts) => { created.push(opts); return new DelayStream(opts.channels, extra.delay); },
     ...extra,
   });
   return { code, out, err, created };
@@ -117,17 +119,23 @@ test("multi-channel 24-bit: one denoiser per channel, format and alignment kept"
   const output = await tmpFile("multi_out.wav");
   const r = await run([input, "-o", output], { delay: 1001 });
   assert.equal(r.code, 0, r.err);
-  assert.equal(r.created.length, 3);
+  assert.equal(r.created.length, 1);
+  assert.equal(r.created[0].channels, 3);
   assert.match(r.err, /multi\.wav -> .*multi_out\.wav: 1\.04 s, 3 ch, 48000 Hz, pcm24/);
   const a = decodeWav(await fs.readFile(input)), b = decodeWav(await fs.readFile(output));
   assert.deepEqual(b.info, a.info);
   for (let c = 0; c < 3; c++) assert.deepEqual(b.channels[c], a.channels[c], `channel ${c}`);
 });
 
-test("denoiseAligned handles inputs shorter than the delay and odd block sizes", async () => {
-  for (const [n, delay, block] of [[100, 1440, 48000], [5000, 480, 333], [1440, 1440, 1440]]) {
-    const x = noise(n, n);
-    const y = await denoiseAligned(new DelayDenoiser(delay), x, undefined, block);
+test("AlignedStream handles inputs shorter than the delay and odd block sizes", async () => {
+  for (const [n, delay, block] of [[100, 1440, 48000], [5000, 480, 333], [1440, 1440, 1440], [0, 10, 5]]) {
+    const x = noise(n, n + 1);
+    const a = new AlignedStream(new DelayStream(1, delay));
+    const parts: Float32Array[] = [];
+    for (let i = 0; i < n; i += block) parts.push(a.push([x.subarray(i, Math.min(n, i + block))])[0]);
+    parts.push(a.end()[0]);
+    const y = new Float32Array(parts.reduce((k, p) => k + p.length, 0));
+    parts.reduce((k, p) => (y.set(p, k), k + p.length), 0);
     assert.deepEqual(y, x, `n=${n} delay=${delay} block=${block}`);
   }
 });
@@ -224,21 +232,17 @@ test("existing output: refused without --force, replaced with it", async () => {
   assert.equal(decodeWav(await fs.readFile(output)).info.frames, 4800);
 });
 
-test("other sample rates: unsupported ones fail clearly, the resample hook replaces the built-in one", async () => {
+test("other sample rates: unsupported ones fail clearly before any work, supported ones reach the stream at their own rate", async () => {
   const odd = await tmpFile("r22.wav", encodeWav([noise(2205, 13)], { sampleRate: 22050, format: "pcm16" }).bytes);
   const r = await run([odd, "-o", await tmpFile("r22_out.wav")]);
   assert.equal(r.code, 1);
   assert.match(r.err, /input is sampled at 22050 Hz; supported rates are 8000, 16000, 24000, 32000, 44100, 48000 Hz/);
+  assert.equal(r.created.length, 0);
   const input = await tmpFile("r44.wav", encodeWav([noise(4410, 14)], { sampleRate: 44100, format: "pcm16" }).bytes);
   const output = await tmpFile("r44_out.wav");
-  const calls: string[] = [];
-  const resample = (x: Float32Array, from: number, to: number) => {
-    calls.push(`${from}->${to}`);
-    return Float32Array.from({ length: Math.round(x.length * to / from) }, (_, i) => x[Math.min(x.length - 1, Math.floor(i * from / to))]);
-  };
-  const ok = await run([input, "-o", output, "-q"], { resample });
+  const ok = await run([input, "-o", output, "-q"]);
   assert.equal(ok.code, 0, ok.err);
-  assert.deepEqual(calls, ["44100->48000", "48000->44100"]);
+  assert.deepEqual(ok.created, [{ sampleRate: 44100, channels: 1 }]);
   const b = decodeWav(await fs.readFile(output));
   assert.equal(b.info.sampleRate, 44100);
   assert.equal(b.info.frames, 4410);
@@ -270,7 +274,7 @@ test("--model is read and passed to the denoiser as bytes; a missing model fails
   const model = await tmpFile("m.pnm", new Uint8Array([1, 2, 3]));
   const r = await run([input, "-o", await tmpFile("m_out.wav"), "--model", model, "-q"]);
   assert.equal(r.code, 0, r.err);
-  assert.deepEqual(r.created, [{ model: new Uint8Array([1, 2, 3]) }, { model: new Uint8Array([1, 2, 3]) }]);
+  assert.deepEqual(r.created, [{ sampleRate: 48000, channels: 2, model: new Uint8Array([1, 2, 3]) }]);
   const bad = await run([input, "-o", await tmpFile("m_out2.wav"), "--model", path.join(dir, "none.pnm")]);
   assert.equal(bad.code, 1);
   assert.match(bad.err, /cannot read model file .*none\.pnm: no such file/);
@@ -295,9 +299,9 @@ test("Ctrl-C mid-run removes the temp file and leaves no output", { skip: proces
   const cli = new URL("../host/cli.js", import.meta.url).href;
   // A denoiser that takes 50 ms per block keeps the run alive long enough to interrupt.
   const script = `import { main } from ${JSON.stringify(cli)};
-    const slow = { delay: 10, sampleRate: 48000, flush: () => new Float32Array(10),
-      process(x) { const t = Date.now(); while (Date.now() - t < 50); return new Float32Array(x.length); } };
-    process.exitCode = await main(${JSON.stringify([input, "-o", output, "-q"])}, { createDenoiser: async () => slow });`;
+    const slow = { delay: 10, flush: () => [new Float32Array(10)],
+      process(x) { const t = Date.now(); while (Date.now() - t < 50); return [new Float32Array(x[0].length)]; } };
+    process.exitCode = await main(${JSON.stringify([input, "-o", output, "-q"])}, { createStream: async () => slow });`;
   const { spawn } = await import("node:child_process");
   const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: "ignore" });
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, sig) => resolve(sig)));
@@ -316,18 +320,18 @@ test("an error late in the run (last channel's flush) leaves no output, no temp 
   const output = await tmpFile("late_out.wav");
   const kept = await tmpFile("late_kept.wav", new TextEncoder().encode("old output"));
   let made = 0, blocks = 0;
-  const failing = async (): Promise<ChannelDenoiser> => {
-    const d = new DelayDenoiser();
-    const last = ++made === 2;
+  const failing = async (): Promise<ChannelStream> => {
+    const d = new DelayStream(2);
+    made++;
     return {
-      delay: d.delay, sampleRate: d.sampleRate,
-      process: (x: Float32Array) => { blocks++; return d.process(x); },
-      flush: () => { if (last) throw new Error("simulated engine failure at the very end"); return d.flush(); },
+      delay: d.delay,
+      process: (x: Float32Array[]) => { blocks++; return d.process(x); },
+      flush: () => { throw new Error("simulated engine failure at the very end"); },
     };
   };
   for (const [out, extra] of [[output, []], [kept, ["--force"]]] as const) {
     made = 0;
-    const r = await run([input, "-o", out, ...extra], { createDenoiser: failing });
+    const r = await run([input, "-o", out, ...extra], { createStream: failing });
     assert.equal(r.code, 1, r.err);
     assert.match(r.err, /simulated engine failure/);
   }
@@ -344,9 +348,9 @@ test("SIGTERM mid-run cleans up; SIGKILL (uncatchable) still never leaves a part
   for (const sig of ["SIGTERM", "SIGKILL"] as const) {
     const output = path.join(dir, `kill_out_${sig}.wav`);
     const script = `import { main } from ${JSON.stringify(cli)};
-      const slow = { delay: 10, sampleRate: 48000, flush: () => new Float32Array(10),
-        process(x) { const t = Date.now(); while (Date.now() - t < 50); return new Float32Array(x.length); } };
-      process.exitCode = await main(${JSON.stringify([input, "-o", output, "-q"])}, { createDenoiser: async () => slow });`;
+      const slow = { delay: 10, flush: () => [new Float32Array(10)],
+        process(x) { const t = Date.now(); while (Date.now() - t < 50); return [new Float32Array(x[0].length)]; } };
+      process.exitCode = await main(${JSON.stringify([input, "-o", output, "-q"])}, { createStream: async () => slow });`;
     const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: "ignore" });
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, s) => resolve(s)));
     const tmpPrefix = `.${path.basename(output)}.`;
@@ -358,8 +362,8 @@ test("SIGTERM mid-run cleans up; SIGKILL (uncatchable) still never leaves a part
     assert.equal(existsSync(output), false, `${sig}: an output appeared`);
     const temps = (await fs.readdir(dir)).filter((f) => f.startsWith(tmpPrefix));
     if (sig === "SIGTERM") assert.deepEqual(temps, []);
-    // SIGKILL cannot be caught: the hidden temp file may stay, but it is empty
-    // (samples are written only after processing) and never has the output's name.
-    for (const t of temps) { assert.equal((await fs.stat(path.join(dir, t))).size, 0); await fs.unlink(path.join(dir, t)); }
+    // SIGKILL cannot be caught: the hidden temp file (partly written, since the
+    // output is streamed) may stay, but it never has the output's name.
+    for (const t of temps) await fs.unlink(path.join(dir, t));
   }
 });
