@@ -1,11 +1,11 @@
 /**
- * The README's three validation-split test sets, made and scored by one
+ * The three validation-split test sets of docs/RESULTS.md, made and scored by one
  * command (`npm run eval:sets -- --out DIR`):
  *
  *   node dist/tools/eval-sets.js --out DIR [--sets A,B,C] [--only noisy,ours,...]
  *        [--model PNM] [--fraction F] [--no-dnsmos]
  *
- * Set A (the README's eval section): 40 dry mixtures, 10 per SNR of
+ * Set A (the eval section of docs/RESULTS.md): 40 dry mixtures, 10 per SNR of
  * 0/5/10/20 dB (make-mixtures seed 4242), and 12 reverberant ones at
  * 5/10/20 dB (seed 4343). Set B: 80 + 24 (seeds 5252 / 5353). Set C: 80 + 24
  * (seeds 7272 / 7373; made for stage G1's ship rule). Per set it writes
@@ -16,7 +16,7 @@
  *
  * --fraction F (0 < F <= 1) keeps the first F of every set, in whole SNR
  * groups (mixture i of a seed is the same clip whatever n is), for a
- * quick look; the README's numbers are F = 1. --only, --model and
+ * quick look; the published numbers are F = 1. --only, --model and
  * --no-dnsmos go to eval.js (default: noisy, ours, RNNoise, GTCRN).
  */
 import { spawnSync } from "node:child_process";
@@ -27,7 +27,7 @@ import { parseArgs } from "node:util";
 import { ensureTestset, type TestsetSpec } from "../bench/default-testset.js";
 
 type Part = TestsetSpec & { reverb: "none" | "only" };
-/** The test sets of README "Quality", as made there: a dry part and a reverberant part each. */
+/** The test sets of docs/RESULTS.md "Quality" (C: training/HISTORY.md, stage G1), as made there: a dry part and a reverberant part each. */
 export const TEST_SETS: Record<string, Part[]> = {
   A: [{ n: 40, seed: 4242, snrs: [0, 5, 10, 20], reverb: "none" }, { n: 12, seed: 4343, snrs: [5, 10, 20], reverb: "only" }],
   B: [{ n: 80, seed: 5252, snrs: [0, 5, 10, 20], reverb: "none" }, { n: 24, seed: 5353, snrs: [5, 10, 20], reverb: "only" }],

@@ -1,6 +1,6 @@
 /**
  * Training and validation loss from one or more runs' log.csv, as a PNG (for
- * README.md):
+ * training/HISTORY.md):
  *   node dist/tools/plot-training.js [NAME=]RUN/log.csv [[NAME=]STAGE2/log.csv ...] OUT.png
  * Several logs are stages of one model (a fine-tuning run started with
  * --init from the previous one): they are chained on one axis of optimizer

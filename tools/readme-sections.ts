@@ -1,21 +1,23 @@
 /**
- * Regenerates README.md's performance and quality sections from the
- * benchmarks' reports, so the numbers in the README are always a command's
- * output and never hand-copied:
+ * Regenerates the speed and quality sections of docs/RESULTS.md from the
+ * benchmarks' reports, so the published numbers are always a command's
+ * output and never hand-copied (README.md keeps one summary row of each,
+ * which tests/readme-sections.test.ts holds to these sections):
  *
  *   npm run bench && npm run eval
- *   node dist/tools/readme-sections.js [--readme README.md] [--bench report/bench.md]
+ *   node dist/tools/readme-sections.js [--doc docs/RESULTS.md] [--bench report/bench.md]
  *        [--eval report/eval.md] [--images docs/img] [--check]
  *
  * Replaces what lies between `<!-- bench:start -->` and `<!-- bench:end -->`
  * with report/bench.md, and between `<!-- eval:start -->` and
  * `<!-- eval:end -->` with report/eval.md. The report's title (its first
  * `# ` heading) is dropped, its headings are moved down to start at `###`,
- * and relative links are rewritten to stay valid from the README's folder.
- * Images the reports link to are copied to --images (default docs/img beside
- * the README: report/ is not committed) and linked there.
+ * and relative links are rewritten to stay valid from the document's folder.
+ * Images the reports link to are copied to --images (default: img/ beside
+ * the document, docs/img; report/ is not committed) and linked there.
  * A report that does not exist leaves its section as it is.
- * --check writes nothing and exits 1 if the README or an image is not up to date.
+ * --check writes nothing and exits 1 if the document or an image is not up to date.
+ * (--readme is the old name of --doc, from when these sections lived in README.md.)
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
@@ -37,7 +39,7 @@ function count(text: string, s: string): number {
 export function replaceSection(text: string, name: string, body: string): string {
   const a = startMarker(name), b = endMarker(name);
   if (count(text, a) !== 1 || count(text, b) !== 1) {
-    throw new Error(`expected exactly one ${a} and one ${b} in the README (found ${count(text, a)} and ${count(text, b)})`);
+    throw new Error(`expected exactly one ${a} and one ${b} (found ${count(text, a)} and ${count(text, b)})`);
   }
   const i = text.indexOf(a) + a.length, j = text.indexOf(b);
   if (j < i) throw new Error(`${b} comes before ${a}`);
@@ -48,7 +50,7 @@ export function replaceSection(text: string, name: string, body: string): string
 export interface EmbedOptions {
   /** Folder of the report: its relative links are relative to it. */
   fromDir: string;
-  /** Folder of the README the text goes into. */
+  /** Folder of the document the text goes into. */
   toDir: string;
   /** Level the report's highest remaining heading becomes (default 3). */
   level?: number;
@@ -60,7 +62,7 @@ export interface EmbedOptions {
   copies?: ImageCopy[];
 }
 
-/** One image to copy from a report's folder into the README's image folder. */
+/** One image to copy from a report's folder into the document's image folder. */
 export interface ImageCopy { from: string; to: string }
 
 function isRelativeLink(target: string): boolean {
@@ -68,7 +70,7 @@ function isRelativeLink(target: string): boolean {
 }
 
 /**
- * Prepare a report for the README: drop its title, move its headings down,
+ * Prepare a report for the document: drop its title, move its headings down,
  * rewrite relative link targets. Fenced code blocks are left alone.
  */
 export function embedMarkdown(md: string, o: EmbedOptions): string {
@@ -105,7 +107,7 @@ export function embedMarkdown(md: string, o: EmbedOptions): string {
   return `${note}\n${out.join("\n").trim()}`;
 }
 
-/** Result of {@link updateReadme}: the new text, which sections changed or were skipped, the images to copy. */
+/** Result of {@link updateReadme}: the new document text, which sections changed or were skipped, the images to copy. */
 export interface UpdateResult { text: string; changed: string[]; skipped: string[]; copies: ImageCopy[] }
 
 function sameFile(a: string, b: string): boolean {
@@ -113,7 +115,7 @@ function sameFile(a: string, b: string): boolean {
 }
 
 /**
- * The README text with every section whose report exists regenerated.
+ * The document's text with every section whose report exists regenerated.
  * `reports` maps section name -> report path.
  */
 export function updateReadme(readmePath: string, reports: Record<string, string>, imagesDir?: string): UpdateResult {
@@ -134,13 +136,13 @@ export function updateReadme(readmePath: string, reports: Record<string, string>
 
 /** The command line; returns the exit code. */
 export function main(argv: string[], log: (s: string) => void = (s) => console.error(s)): number {
-  let readme = "README.md";
+  let readme = "docs/RESULTS.md";
   const reports = { ...SECTIONS };
   let check = false;
   let images: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i], v = () => { const x = argv[++i]; if (x === undefined) throw new Error(`${k} needs a value`); return x; };
-    if (k === "--readme") readme = v();
+    if (k === "--doc" || k === "--readme") readme = v();
     else if (k === "--bench") reports.bench = v();
     else if (k === "--eval") reports.eval = v();
     else if (k === "--images") images = v();
@@ -149,7 +151,7 @@ export function main(argv: string[], log: (s: string) => void = (s) => console.e
   }
   let r: UpdateResult;
   try {
-    r = updateReadme(readme, reports, images ?? join(dirname(readme), "docs", "img"));
+    r = updateReadme(readme, reports, images ?? join(dirname(readme), "img"));
   } catch (e) {
     log(`readme-sections: ${readme}: ${(e as Error).message}`);
     return 1;

@@ -52,9 +52,9 @@ def parse_args(argv=None):
     p.add_argument("--distortion-weight", type=float, default=1.0,
                    help="weight of gain errors that under-estimate the target (speech attenuated); "
                    "1 is the paper's symmetric loss")
-    p.add_argument("--init", help="start a new run from this checkpoint's weights and optimizer "
-                   "(fine-tuning: epochs, best and the log start afresh; the lr schedule goes on "
-                   "from its step)")
+    p.add_argument("--init", help="start a new run from this checkpoint's weights and, if it has "
+                   "them, optimizer moments (fine-tuning: epochs, best and the log start afresh; the lr "
+                   "schedule goes on from its step, 0 if it records none)")
     p.add_argument("--snapshots", type=int, default=0,
                    help="keep the weights of the last K epochs in OUT/snapshots/ (for training.average)")
     p.add_argument("--patience", type=int, default=6, help="epochs without val improvement")
@@ -157,6 +157,10 @@ def train(args):
     random.seed(args.seed)
 
     state = torch.load(last_path, map_location="cpu", weights_only=False) if os.path.exists(last_path) else None
+    if state is not None and not all(k in state for k in ("optimizer", "rng", "bad_epochs")):
+        # A slim checkpoint (training.slim, training.average) cannot continue a run bit-identically.
+        raise SystemExit(f"{last_path} has no optimizer and rng state, so it cannot resume a run; "
+                         f"start a new run from it with --init")
     # A fine-tuning start: only when there is no run to resume.
     init = torch.load(args.init, map_location="cpu", weights_only=False) if state is None and args.init else None
     source = state if state is not None else init
@@ -181,7 +185,8 @@ def train(args):
         print(f"resumed from {last_path}: epoch {epoch}, step {step}, best {best:.5f}")
     elif init is not None:
         step = init.get("step", 0)
-        print(f"initialised from {args.init} (epoch {init.get('epoch')}, step {step})")
+        fresh = "" if "optimizer" in init else ", fresh optimizer"
+        print(f"initialised from {args.init} (epoch {init.get('epoch')}, step {step}{fresh})")
     n_params = sum(p.numel() for p in model.parameters())
     print(f"config {json.dumps(config)}\n{n_params} weights, {count_macs(config)} MACs/frame, on {dev}")
 
