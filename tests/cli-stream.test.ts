@@ -152,8 +152,9 @@ test("summaries: a short file's speed is measured without the model load; oracle
   assert.equal(await main([input, "-o", path.join(dir, "short-out.wav")], { io }), 0, io.err);
   const m = /in [\d.]+ s \(([\d.]+)x real time; [\d.]+ s to load the model\)/.exec(io.err);
   assert.ok(m, io.err);
-  // 10 frames take milliseconds; counting the model load made this "0.0x".
-  assert.ok(Number(m[1]) >= 1, `speed ${m[1]}x for 0.1 s of audio`);
+  // 10 frames take milliseconds (tens on a busy machine); counting the model
+  // load, and one decimal, made this "0.0x".
+  assert.ok(Number(m[1]) > 0.2, `speed ${m[1]}x for 0.1 s of audio`);
   const oio = quietIo();
   assert.equal(await main(["oracle", "--clean", input, "--noisy", input, "-o", path.join(dir, "short-oracle.wav")], { io: oio }), 0, oio.err);
   assert.match(oio.err, /percepnet oracle: .*short\.wav .*-> .*short-oracle\.wav: 0\.10 s, 1 ch, ideal gains with comb, postfilter, in [\d.]+ s \([\d.]+x real time\)/);
