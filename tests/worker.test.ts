@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { MultiChannelDenoiser, alignedProcess } from "../host/stream.js";
+import { MultiChannelDenoiser, alignedProcess, denoiseChannels } from "../host/stream.js";
 import { decodeWav, encodeWav } from "../host/wav.js";
 import { makeConfig, randomModelFile } from "../tools/random-model.js";
 import { ROOT, readSample, wasmModule } from "./util.js";
@@ -55,6 +55,20 @@ test("example Worker in workerd: POST a WAV, get a WAV of the same length/rate m
     let worst = 0;
     for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(ref[i] - out.channels[0][i]));
     assert.ok(worst < 1e-6, `max |workerd - node| = ${worst}`);
+    // Other rates go through the same whole-buffer path as the CLI and denoiseChannels (tests/cli-stream.test.ts
+    // checks CLI == denoiseChannels bit for bit): the Worker must agree with denoiseChannels in Node too.
+    for (const rate of [16000, 44100]) {
+      const n = Math.round(rate * 1.3);
+      const xr = Float32Array.from({ length: n }, (_, i) => x[Math.floor(i * 48000 / rate)]);
+      const r2 = await fetch(url, { method: "POST", body: encodeWav([xr], { sampleRate: rate, format: "float32" }).bytes as Uint8Array<ArrayBuffer> });
+      assert.equal(r2.status, 200, await r2.clone().text());
+      const got = decodeWav(new Uint8Array(await r2.arrayBuffer()));
+      assert.deepEqual([got.info.sampleRate, got.info.frames], [rate, n]);
+      const want = (await denoiseChannels([xr], { wasm: await wasmModule(), model, sampleRate: rate }))[0];
+      let w = 0;
+      for (let i = 0; i < n; i++) w = Math.max(w, Math.abs(want[i] - got.channels[0][i]));
+      assert.ok(w < 1e-6, `${rate} Hz: max |workerd - denoiseChannels| = ${w}`);
+    }
     // A malformed upload is a clear 400, not a crash.
     const bad = await fetch(url, { method: "POST", body: "not a wav" });
     assert.equal(bad.status, 400);
