@@ -5,7 +5,7 @@
  */
 import { compileWasm, defaultWasmModule, isWasmSource, type WasmSource } from "./wasm.js";
 import { parseModelFile, type ParsedModel } from "./model-file.js";
-import { Engine, GAIN_MODES, isGainMode, type EngineConfig, type GainMode } from "./engine.js";
+import { ALGORITHMIC_DELAY, Engine, FRAME_SIZE, GAIN_MODES, isGainMode, type EngineConfig, type GainMode } from "./engine.js";
 import { checkOptionKeys, describe, isPlainObject, needFloat32 } from "./options.js";
 
 export type { GainMode } from "./engine.js";
@@ -55,14 +55,7 @@ export async function resolveModel(src: ModelSource | undefined): Promise<Parsed
   return src;
 }
 
-/** Samples per 10 ms hop at 48 kHz. */
-export const FRAME_SIZE = 480;
-/** Number of PercepNet bands. */
-export const NB_BANDS = 34;
-/** Number of network input features per frame. */
-export const NB_FEATURES = 70;
-/** Algorithmic delay of the signal path: 10 ms overlap + 2 frames of look-ahead. */
-export const ALGORITHMIC_DELAY = 1440;
+export { FRAME_SIZE, NB_BANDS, NB_FEATURES, ALGORITHMIC_DELAY } from "./engine.js";
 
 /** Options of {@link Denoiser.create} and `new Denoiser`. */
 export interface DenoiserOptions {

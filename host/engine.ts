@@ -20,6 +20,20 @@ import type { ParsedModel } from "./model-file.js";
  */
 export const HOST_ABI_VERSION = 1;
 
+/*
+ * The module's constants as the host is written for them. They are also
+ * exported by the module; the Engine refuses a module that disagrees, so
+ * code sizing buffers with these before any instance exists stays right.
+ */
+/** Samples per 10 ms hop at 48 kHz. */
+export const FRAME_SIZE = 480;
+/** Number of PercepNet bands. */
+export const NB_BANDS = 34;
+/** Number of network input features per frame. */
+export const NB_FEATURES = 70;
+/** Algorithmic delay of the signal path: 10 ms overlap + 2 frames of look-ahead. */
+export const ALGORITHMIC_DELAY = 1440;
+
 /** Where per-band gains come from. */
 export type GainMode = "network" | "unity" | "oracle" | "external";
 
@@ -146,15 +160,15 @@ export class Engine {
     }
     this.module = module;
     this.exports = raw as unknown as PercepnetExports;
-    const read = (name: string): number => {
+    const read = (name: string, expected: number): number => {
       const v = globalValue(raw, name);
-      if (v === undefined) throw new Error(`percepnet: percepnet.wasm (ABI ${abi}) lacks the constant ${name}`);
+      if (v !== expected) throw new Error(`percepnet: percepnet.wasm (ABI ${abi}) has ${name} ${String(v)} but this host expects ${expected}`);
       return v;
     };
-    this.frameSize = read("FRAME_SIZE");
-    this.bands = read("BANDS");
-    this.features = read("FEATURES");
-    this.delay = read("DELAY");
+    this.frameSize = read("FRAME_SIZE", FRAME_SIZE);
+    this.bands = read("BANDS", NB_BANDS);
+    this.features = read("FEATURES", NB_FEATURES);
+    this.delay = read("DELAY", ALGORITHMIC_DELAY);
   }
 
   /** Views over the frame buffers, re-made when memory grows (only while a model loads). */

@@ -33,20 +33,23 @@ test("enhanceOracle and dumpFeatures leave a Denoiser created beside them untouc
   assert.deepEqual(d.process(noisy), first);
 });
 
-/** A module exporting only an i32 global ABI_VERSION = `v` (or nothing), hand-assembled. */
-function fakeModule(v?: number): WebAssembly.Module {
+/** A module exporting only immutable i32 globals (values 0..63: one LEB128 byte), hand-assembled. */
+function fakeModule(globals: Record<string, number> = {}): WebAssembly.Module {
   const head = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  if (v === undefined) return new WebAssembly.Module(new Uint8Array(head));
-  const name = [..."ABI_VERSION"].map((c) => c.charCodeAt(0));
-  const globals = [0x06, 0x06, 0x01, 0x7f, 0x00, 0x41, v, 0x0b]; // one immutable i32 = v (v < 64)
-  const exports = [0x07, 3 + name.length + 1, 0x01, name.length, ...name, 0x03, 0x00];
-  return new WebAssembly.Module(new Uint8Array([...head, ...globals, ...exports]));
+  const names = Object.keys(globals);
+  if (names.length === 0) return new WebAssembly.Module(new Uint8Array(head));
+  const section = (id: number, body: number[]) => [id, body.length, ...body];
+  const g = [names.length, ...names.flatMap((n) => [0x7f, 0x00, 0x41, globals[n], 0x0b])];
+  const e = [names.length, ...names.flatMap((n, i) => [n.length, ...[...n].map((c) => c.charCodeAt(0)), 0x03, i])];
+  return new WebAssembly.Module(new Uint8Array([...head, ...section(0x06, g), ...section(0x07, e)]));
 }
 
 test("the ABI version is checked at instantiation, naming both versions", async () => {
-  assert.throws(() => new Engine(fakeModule(2)), /percepnet\.wasm has ABI version 2 but this host expects version 1/);
+  assert.throws(() => new Engine(fakeModule({ ABI_VERSION: 2 })), /percepnet\.wasm has ABI version 2 but this host expects version 1/);
   assert.throws(() => new Engine(fakeModule()), /exports no ABI_VERSION.*ABI 1/);
-  assert.throws(() => new Denoiser(fakeModule(7), { model: null }), /ABI version 7 but this host expects version 1/);
+  assert.throws(() => new Denoiser(fakeModule({ ABI_VERSION: 7 }), { model: null }), /ABI version 7 but this host expects version 1/);
+  // Same ABI number, other constants: refused too (the host sizes buffers with its own).
+  assert.throws(() => new Engine(fakeModule({ ABI_VERSION: 1, FRAME_SIZE: 40 })), /has FRAME_SIZE 40 but this host expects 480/);
   assert.equal(HOST_ABI_VERSION, 1);
   const e = new Engine(await wasmModule());
   // Constants read from the module agree with the host's published ones.
