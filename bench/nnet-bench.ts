@@ -10,18 +10,13 @@
  * wasm, so JS call overhead is excluded (it is < 1 us per frame anyway).
  */
 import { performance } from "node:perf_hooks";
-import { compileWasm, instantiateSync } from "../host/wasm.js";
-import { NetworkRunner, type ModelExports } from "../host/model.js";
+import { compileWasm } from "../host/wasm.js";
+import { Engine, type PercepnetExports } from "../host/engine.js";
+import { NetworkRunner } from "../host/model.js";
 import { parseModelFile, weightCount } from "../host/model-file.js";
 import { makeConfig, randomFeatures, randomModelFile, rng } from "../tools/random-model.js";
 
-interface KernelExports extends ModelExports {
-  nnetAlloc(bytes: number): number;
-  nnetPackI8(dst: number, src: number, rows: number, cols: number): void;
-  nnetPackedBytes(rows: number, cols: number): number;
-  nnetMatvecI8Repeat(out: number, w: number, scale: number, bias: number, rows: number, cols: number, x: number, reps: number): void;
-  nnetMatvecF32Repeat(out: number, w: number, bias: number, rows: number, cols: number, x: number, reps: number): void;
-}
+type KernelExports = PercepnetExports;
 
 const quick = process.argv.includes("--quick");
 const REPEATS = quick ? 3 : 7;
@@ -68,7 +63,7 @@ function kernelF32(ex: KernelExports, rows: number, cols: number): number {
 
 function frameCost(mod: WebAssembly.Module, width: number): { us: number; best: number; weights: number } {
   const c = makeConfig(width);
-  const net = new NetworkRunner(instantiateSync(mod), parseModelFile(randomModelFile(c, 1)));
+  const net = new NetworkRunner(new Engine(mod), parseModelFile(randomModelFile(c, 1)));
   for (const f of randomFeatures(50, 70, 3)) net.step(f);
   const frames = quick ? 100 : 300;
   const s = timeIt(() => net.exports.modelRunRepeat(frames));
@@ -79,8 +74,8 @@ async function main(): Promise<void> {
   const root = new URL("../../build/", import.meta.url);
   const simd = await compileWasm(new URL("percepnet.wasm", root));
   const scalar = await compileWasm(new URL("percepnet-scalar.wasm", root));
-  const exS = instantiateSync(simd) as KernelExports;
-  const exC = instantiateSync(scalar) as KernelExports;
+  const exS = new Engine(simd).exports;
+  const exC = new Engine(scalar).exports;
   const G = (v: number) => (v / 1e9).toFixed(2).padStart(7);
   console.log(`node ${process.version}, ${process.arch}; median of ${REPEATS} runs (kernels: median)\n`);
   console.log("kernel throughput (multiply-adds per second, 1 thread)");

@@ -163,7 +163,7 @@ async function main(argv: string[]): Promise<number> {
   const loud = speech.map((v) => v * 3); // about 0 dBFS peaks on the shared sample
   let tinySeed = 7, tinyAmp = 1e-30;
   const d = await Denoiser.create({ model });
-  const ex = d.wasm;
+  const eng = d.engine;
   const input = new Float32Array(HOP), output = new Float32Array(HOP);
 
   console.log(`soak: ${frames} frames (${(frames / 360000).toFixed(2)} h of audio), model: ${modelSource}, speech: ${speechSource}${gc ? "" : " (no --expose-gc: heap figures include garbage)"}`);
@@ -177,7 +177,7 @@ async function main(argv: string[]): Promise<number> {
     const m = process.memoryUsage();
     const costUs: Partial<Record<Segment, number>> = {};
     for (const k of TIMED) if (windowCost[k].length) costUs[k] = windowCost[k].median();
-    samples.push({ frame: f, hours: f / 360000, wasmPages: ex.memory.buffer.byteLength / 65536, heapMB: m.heapUsed / 2 ** 20,
+    samples.push({ frame: f, hours: f / 360000, wasmPages: eng.memoryBytes / 65536, heapMB: m.heapUsed / 2 ** 20,
       rssMB: m.rss / 2 ** 20, heapTotalMB: m.heapTotal / 2 ** 20, externalMB: m.external / 2 ** 20, arrayBuffersMB: m.arrayBuffers / 2 ** 20, costUs, peak });
     clear(windowCost);
   };

@@ -7,8 +7,7 @@ import { performance } from "node:perf_hooks";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Denoiser, DEFAULT_MODEL_URL } from "../host/denoiser.js";
-import { loadModelIntoWasm, type ModelExports } from "../host/model.js";
-import { instantiateSync } from "../host/wasm.js";
+import { Engine } from "../host/engine.js";
 import { parseModelFile, weightCount, type ParsedModel } from "../host/model-file.js";
 import { makeConfig, randomModelFile } from "../tools/random-model.js";
 import { fullGc, median, quantile } from "./timing.js";
@@ -17,8 +16,6 @@ const HOP = 480;
 /** The wasm works in 16-bit full scale internally; test* blocks get the same scale. */
 const SCALE = 32768;
 
-type Fn = (...a: number[]) => number;
-type Exports = ModelExports & Record<string, Fn>;
 
 /**
  * The model to benchmark: `path`, else weights/default.pnm if it exists,
@@ -71,21 +68,21 @@ function frameAt(audio: Float32Array, i: number): Float32Array {
   return audio.subarray(s, s + HOP);
 }
 
-/** A fresh instance of `module` with `model` loaded (or none) and network mode on. */
-export function rawInstance(module: WebAssembly.Module, model: ParsedModel | null): Exports {
-  const ex = instantiateSync(module) as Exports;
-  if (model) loadModelIntoWasm(ex, model);
-  ex.configure(model ? 1 : 0, 1, 1, 0, 0);
-  return ex;
+/** A fresh instance of `module` with `model` loaded (or none) and network mode on (unity without a model). */
+export function rawInstance(module: WebAssembly.Module, model: ParsedModel | null): Engine {
+  const eng = new Engine(module);
+  if (model) eng.loadModel(model);
+  eng.configure({ mode: model ? "network" : "unity", comb: true, postfilter: true, minGain: 0 });
+  return eng;
 }
 
 /**
  * processFrame() called directly, `n` frames per call, each timed on its
  * own; the copies in and out are included, as the least any host must do.
  */
-export function rawFrames(ex: Exports, audio: Float32Array, n: number): Sampler {
-  const inV = new Float32Array(ex.memory.buffer, ex.inputPtr(), HOP);
-  const outV = new Float32Array(ex.memory.buffer, ex.outputPtr(), HOP);
+export function rawFrames(eng: Engine, audio: Float32Array, n: number): Sampler {
+  // Views taken once (the model is loaded, memory no longer grows): the loop is the least any host does.
+  const inV = eng.input, outV = eng.output;
   const out = new Float32Array(HOP);
   let i = 0;
   return () => {
@@ -93,7 +90,7 @@ export function rawFrames(ex: Exports, audio: Float32Array, n: number): Sampler 
     for (let k = 0; k < n; k++, i++) {
       const a = performance.now();
       inV.set(frameAt(audio, i));
-      ex.processFrame();
+      eng.runFrame();
       out.set(outV);
       t.push((performance.now() - a) * 1000);
     }
@@ -178,9 +175,10 @@ export interface Stage { name: string; calls: string; us: number }
  * `ex` must have processed some audio, so mixing sees real state. The
  * "call" sampler times a bare JS -> wasm call, subtracted once per block call.
  */
-export function stageSamplers(module: WebAssembly.Module, ex: Exports, audio: Float32Array, samples: number): Record<string, Sampler> {
+export function stageSamplers(module: WebAssembly.Module, eng: Engine, audio: Float32Array, samples: number): Record<string, Sampler> {
+  const ex = eng.exports;
   // A separate instance for the scratch blocks: testPitch moves the pitch tracker's state.
-  const s = instantiateSync(module) as Exports;
+  const s = new Engine(module).exports;
   const A = new Float32Array(s.memory.buffer, s.scratchAPtr(), 4096);
   for (let i = 0; i < 4096; i++) A[i] = audio[(48000 + i) % audio.length] * SCALE;
   s.testAnalyze(); // B = a real speech spectrum for the blocks that read it
@@ -198,12 +196,13 @@ export function stageSamplers(module: WebAssembly.Module, ex: Exports, audio: Fl
     combAhead: perCall(() => { s.testCombTaps(T, 960); s.testCombFilter(start, T); }, 16, n),
     mix: perCall(() => { ex.testMixPostfilter(); }, 4, n),
   };
-  if (ex.modelReady() === 1) out.network = networkSteps(ex, n);
+  if (eng.hasModel) out.network = networkSteps(eng, n);
   return out;
 }
 
 /** One network step (modelRunRepeat(1)) timed on its own, `n` per call. */
-export function networkSteps(ex: Exports, n: number): Sampler {
+export function networkSteps(eng: Engine, n: number): Sampler {
+  const ex = eng.exports;
   return perCall(() => { ex.modelRunRepeat(1); }, 1, n);
 }
 
@@ -236,18 +235,18 @@ export interface MemoryReport {
  * and after: the real-time path must not grow either.
  */
 export function longRunMemory(d: Denoiser, audio: Float32Array, seconds: number): MemoryReport {
-  const mem = d.wasm.memory;
+  const eng = d.engine;
   const out = new Float32Array(HOP);
   d.process(audio.subarray(0, HOP), out);
   fullGc();
-  const pagesBefore = mem.buffer.byteLength / 65536;
+  const pagesBefore = eng.memoryBytes / 65536;
   const heapBefore = process.memoryUsage().heapUsed;
   const frames = Math.round((seconds * 48000) / HOP);
   for (let i = 0; i < frames; i++) d.process(frameAt(audio, i), out);
   fullGc();
   const m = process.memoryUsage();
   return {
-    seconds, pagesBefore, pagesAfter: mem.buffer.byteLength / 65536,
+    seconds, pagesBefore, pagesAfter: eng.memoryBytes / 65536,
     heapBeforeMB: heapBefore / 2 ** 20, heapAfterMB: m.heapUsed / 2 ** 20, rssAfterMB: m.rss / 2 ** 20,
   };
 }

@@ -3,9 +3,12 @@
  * the same number of samples out. Every surface (CLI, AudioWorklet, Worker,
  * Node API) is a thin layer over this class.
  */
-import { compileWasm, defaultWasmModule, instantiateSync, type PercepnetExports, type WasmSource } from "./wasm.js";
+import { compileWasm, defaultWasmModule, isWasmSource, type WasmSource } from "./wasm.js";
 import { parseModelFile, type ParsedModel } from "./model-file.js";
-import { loadModelIntoWasm } from "./model.js";
+import { ALGORITHMIC_DELAY, Engine, FRAME_SIZE, GAIN_MODES, isGainMode, type EngineConfig, type GainMode } from "./engine.js";
+import { checkOptionKeys, describe, isPlainObject, needFloat32 } from "./options.js";
+
+export type { GainMode } from "./engine.js";
 
 /** Where the shipped default model lives, relative to this file once compiled (dist/host/). */
 export const DEFAULT_MODEL_URL: URL | undefined = (() => {
@@ -35,7 +38,10 @@ async function readModelBytes(src: string | URL): Promise<Uint8Array> {
   return new Uint8Array(await res.arrayBuffer());
 }
 
-/** Resolve any model source to a parsed, validated model (or null). */
+/**
+ * Resolve any model source to a parsed, validated model (or null); undefined
+ * means the shipped default model.
+ */
 export async function resolveModel(src: ModelSource | undefined): Promise<ParsedModel | null> {
   if (src === null) return null;
   if (src === undefined) {
@@ -43,24 +49,15 @@ export async function resolveModel(src: ModelSource | undefined): Promise<Parsed
     defaultModel ??= readModelBytes(DEFAULT_MODEL_URL).then(parseModelFile);
     return defaultModel;
   }
+  if (!isModelSource(src)) throw new TypeError(`percepnet: resolveModel() takes a ParsedModel, Uint8Array, ArrayBuffer, path, URL or null, got ${describe(src)}`);
   if (typeof src === "string" || isURL(src)) return parseModelFile(await readModelBytes(src));
   if (src instanceof Uint8Array || src instanceof ArrayBuffer) return parseModelFile(src);
   return src;
 }
 
-/** Samples per 10 ms hop at 48 kHz. */
-export const FRAME_SIZE = 480;
-/** Number of PercepNet bands. */
-export const NB_BANDS = 34;
-/** Number of network input features per frame. */
-export const NB_FEATURES = 70;
-/** Algorithmic delay of the signal path: 10 ms overlap + 2 frames of look-ahead. */
-export const ALGORITHMIC_DELAY = 1440;
+export { FRAME_SIZE, NB_BANDS, NB_FEATURES, ALGORITHMIC_DELAY } from "./engine.js";
 
-/** Where per-band gains come from. */
-export type GainMode = "network" | "unity" | "oracle" | "external";
-const GAIN_MODE_CODE: Record<GainMode, number> = { unity: 0, network: 1, oracle: 2, external: 3 };
-
+/** Options of {@link Denoiser.create} and `new Denoiser`. */
 export interface DenoiserOptions {
   /** A compiled module, bytes or URL of percepnet.wasm (default: the one shipped in build/). */
   wasm?: WasmSource;
@@ -95,34 +92,85 @@ function isParsedModel(m: unknown): m is ParsedModel {
     && p.tensors instanceof Map && Array.isArray(p.specs);
 }
 
-function checkOptions(o: DenoiserOptions): void {
-  if (typeof o !== "object" || o === null) throw new TypeError(`percepnet: options must be an object, got ${o === null ? "null" : typeof o}`);
-  // own keys only: "toString" in {...} is true
-  if (o.mode !== undefined && !Object.prototype.hasOwnProperty.call(GAIN_MODE_CODE, o.mode as string)) throw new TypeError(`percepnet: unknown mode ${String(o.mode)}; expected one of ${Object.keys(GAIN_MODE_CODE).join(", ")}`);
+function isModelSource(m: unknown): m is ModelSource {
+  return m === null || typeof m === "string" || isURL(m) || m instanceof Uint8Array || m instanceof ArrayBuffer || isParsedModel(m);
+}
+
+/** Keys of DenoiserOptions, and what to say for keys that belong elsewhere. */
+export const DENOISER_OPTION_KEYS = ["wasm", "model", "mode", "comb", "postfilter", "attenuationLimitDb"] as const;
+export const LIVE_OPTION_KEYS = ["comb", "postfilter", "attenuationLimitDb"] as const;
+export const DENOISER_HINTS: Record<string, string> = {
+  sampleRate: "Denoiser is 48 kHz only; for other rates use createStream({ sampleRate }) or denoiseChannels(channels, { sampleRate })",
+  channels: "Denoiser is mono; for several channels use createStream({ channels }) or denoiseChannels(channels)",
+};
+
+/** Option values shared by Denoiser, streams, the oracle and the worklet. */
+export function checkOptionValues(o: DenoiserOptions): void {
+  if (o.mode !== undefined && !isGainMode(o.mode)) throw new TypeError(`percepnet: unknown mode ${String(o.mode)}; expected one of ${GAIN_MODES.join(", ")}`);
   for (const k of ["comb", "postfilter"] as const) {
-    if (o[k] !== undefined && typeof o[k] !== "boolean") throw new TypeError(`percepnet: option ${k} must be a boolean`);
+    if (o[k] !== undefined && typeof o[k] !== "boolean") throw new TypeError(`percepnet: option ${k} must be a boolean, got ${describe(o[k])}`);
   }
   const a = o.attenuationLimitDb;
   if (a !== undefined && typeof a !== "number") throw new TypeError(`percepnet: attenuationLimitDb must be a number (dB), got ${typeof a}`);
   if (a !== undefined && (Number.isNaN(a) || a < 0)) {
     throw new RangeError(`percepnet: attenuationLimitDb must be a number >= 0 (dB), got ${String(a)}`);
   }
-  const m = o.model;
-  if (m !== undefined && m !== null && typeof m !== "string" && !isURL(m) && !(m instanceof Uint8Array)
-    && !(m instanceof ArrayBuffer) && !isParsedModel(m)) {
-    throw new TypeError("percepnet: model must be a ParsedModel, Uint8Array, ArrayBuffer, path, URL or null");
+  if (o.model !== undefined && !isModelSource(o.model)) {
+    throw new TypeError(`percepnet: model must be a ParsedModel, Uint8Array, ArrayBuffer, path, URL or null, got ${describe(o.model)}`);
   }
-  const w = o.wasm;
-  if (w !== undefined && typeof w !== "string" && !isURL(w) && !(w instanceof WebAssembly.Module)
-    && !(w instanceof ArrayBuffer) && !ArrayBuffer.isView(w)) {
-    throw new TypeError("percepnet: wasm must be a WebAssembly.Module, bytes, path or URL");
+  if (o.wasm !== undefined && !isWasmSource(o.wasm)) {
+    throw new TypeError(`percepnet: wasm must be a WebAssembly.Module, bytes, path or URL, got ${describe(o.wasm)}`);
   }
+}
+
+/** Keys (`fn` names the caller in messages) then values. */
+export function checkOptions(fn: string, o: unknown, keys: readonly string[] = DENOISER_OPTION_KEYS): asserts o is DenoiserOptions {
+  if (!isPlainObject(o)) {
+    throw new TypeError(`percepnet: ${fn}: options must be an object, got ${describe(o)}`);
+  }
+  checkOptionKeys(fn, o, keys, DENOISER_HINTS);
+  checkOptionValues(o as DenoiserOptions);
 }
 
 function minGainFor(limitDb: number | undefined): number {
   return limitDb === undefined || limitDb === Infinity ? 0 : Math.pow(10, -limitDb / 20);
 }
 
+/**
+ * An Engine on `module` with `opts` applied: the model loaded when the mode
+ * uses it, the mode defaulted from it. Shared by Denoiser and the worklet
+ * processor; `opts` must have passed checkOptions.
+ */
+export function configuredEngine(module: WebAssembly.Module, opts: DenoiserOptions): Engine {
+  const eng = new Engine(module);
+  const m = opts.model;
+  if (typeof m === "string" || isURL(m)) throw new TypeError("percepnet: new Denoiser() needs a parsed model or its bytes; use Denoiser.create() to load from a path or URL");
+  if (m !== null && m !== undefined && opts.mode !== "unity" && opts.mode !== "oracle") {
+    eng.loadModel(m instanceof Uint8Array || m instanceof ArrayBuffer ? parseModelFile(m) : (m as ParsedModel));
+  }
+  if (opts.mode === "network" && !eng.hasModel) throw new Error("percepnet: mode \"network\" needs a model");
+  eng.configure({
+    mode: opts.mode ?? (eng.hasModel ? "network" : "unity"),
+    comb: opts.comb ?? true,
+    postfilter: opts.postfilter ?? true,
+    minGain: minGainFor(opts.attenuationLimitDb),
+  });
+  return eng;
+}
+
+/** The Engine settings of the options that may change while running. */
+export function liveConfig(opts: Pick<DenoiserOptions, "comb" | "postfilter" | "attenuationLimitDb">): Partial<EngineConfig> {
+  const c: Partial<EngineConfig> = {};
+  if (opts.comb !== undefined) c.comb = opts.comb;
+  if (opts.postfilter !== undefined) c.postfilter = opts.postfilter;
+  if ("attenuationLimitDb" in opts) c.minGain = minGainFor(opts.attenuationLimitDb);
+  return c;
+}
+
+/**
+ * The streaming denoiser: an {@link Engine} (one wasm instance) plus a FIFO
+ * that turns chunks of any length into 480-sample frames and back.
+ */
 export class Denoiser {
   /** Total delay of process() output vs its input, in samples: algorithmic delay + one frame of buffering. */
   readonly delay = ALGORITHMIC_DELAY + FRAME_SIZE;
@@ -130,23 +178,17 @@ export class Denoiser {
   /** Frames processed since creation or the last reset. */
   frames = 0;
 
-  private readonly ex: PercepnetExports;
-  private readonly fns: Record<string, (...a: number[]) => number>;
-  private inView!: Float32Array;
-  private cleanView!: Float32Array;
-  private outView!: Float32Array;
-  private viewBuffer: ArrayBuffer | null = null;
+  private readonly eng: Engine;
   private fill = 0; // samples waiting in the wasm input frame
   // output FIFO; starts with one frame of zeros so any chunking gives the same stream
   private readonly outQ = new Float32Array(2 * FRAME_SIZE);
   private outHead = 0;
   private outCount = FRAME_SIZE;
-  private mode: GainMode;
-  private opts: Required<Pick<DenoiserOptions, "comb" | "postfilter">> & { minGain: number };
+  private readonly mode: GainMode;
 
   /** Create a denoiser (async: may compile the wasm and read the model). */
   static async create(opts: DenoiserOptions = {}): Promise<Denoiser> {
-    checkOptions(opts);
+    checkOptions("Denoiser.create()", opts);
     const module = opts.wasm !== undefined ? await compileWasm(opts.wasm) : await defaultWasmModule();
     const needsModel = opts.mode === undefined || opts.mode === "network";
     const model = needsModel ? await resolveModel(opts.model) : null;
@@ -154,51 +196,28 @@ export class Denoiser {
   }
 
   /** True when a network is loaded (mode "network" is then the default). */
-  get hasModel(): boolean { return this.modelLoaded; }
-  private modelLoaded = false;
+  get hasModel(): boolean { return this.eng.hasModel; }
 
   /**
    * Synchronous construction from a compiled module (AudioWorklet, workerd).
    * `opts.model` must then be a ParsedModel or bytes (or null/absent: no network).
    */
   constructor(module: WebAssembly.Module, opts: DenoiserOptions = {}) {
-    if (!(module instanceof WebAssembly.Module)) throw new TypeError("percepnet: new Denoiser() needs a compiled WebAssembly.Module; use Denoiser.create() for anything else");
-    checkOptions(opts);
-    this.ex = instantiateSync(module);
-    this.fns = this.ex as unknown as Record<string, (...a: number[]) => number>;
-    const m = opts.model;
-    if (typeof m === "string" || isURL(m)) throw new TypeError("percepnet: new Denoiser() needs a parsed model or its bytes; use Denoiser.create() to load from a path or URL");
-    if (m !== null && m !== undefined && opts.mode !== "unity" && opts.mode !== "oracle") {
-      loadModelIntoWasm(this.ex, m instanceof Uint8Array || m instanceof ArrayBuffer ? parseModelFile(m) : (m as ParsedModel));
-      this.modelLoaded = true;
+    if (!(module instanceof WebAssembly.Module)) {
+      throw new TypeError(`percepnet: new Denoiser() needs a compiled WebAssembly.Module, got ${describe(module)}; use await Denoiser.create(options) for anything else`);
     }
-    if (opts.mode === "network" && !this.modelLoaded) throw new Error("percepnet: mode \"network\" needs a model");
-    this.mode = opts.mode ?? (this.modelLoaded ? "network" : "unity");
-    const a = opts.attenuationLimitDb;
-    this.opts = {
-      comb: opts.comb ?? true,
-      postfilter: opts.postfilter ?? true,
-      minGain: minGainFor(a),
-    };
-    this.applyOptions();
+    checkOptions("new Denoiser()", opts);
+    this.eng = configuredEngine(module, opts);
+    this.mode = this.eng.config.mode;
   }
 
-  private applyOptions(): void {
-    const { comb, postfilter, minGain } = this.opts;
-    this.fns.configure(GAIN_MODE_CODE[this.mode], comb ? 1 : 0, postfilter ? 1 : 0, minGain, this.mode === "oracle" ? 1 : 0);
-  }
-
-  private views(): void {
-    const buf = this.ex.memory.buffer;
-    if (buf === this.viewBuffer) return;
-    this.viewBuffer = buf;
-    this.inView = new Float32Array(buf, this.fns.inputPtr(), FRAME_SIZE);
-    this.cleanView = new Float32Array(buf, this.fns.cleanPtr(), FRAME_SIZE);
-    this.outView = new Float32Array(buf, this.fns.outputPtr(), FRAME_SIZE);
-  }
-
-  /** Raw wasm exports, for tools that need the per-frame internals (features, targets). */
-  get wasm(): PercepnetExports { return this.ex; }
+  /**
+   * The wasm instance behind this denoiser (advanced: per-frame internals
+   * such as features or pitch). Configuring it directly changes this
+   * denoiser's output; reset() restores the configuration set through
+   * the Denoiser.
+   */
+  get engine(): Engine { return this.eng; }
 
   /**
    * Denoise a chunk of 48 kHz mono samples of any length. Returns (or fills
@@ -206,20 +225,21 @@ export class Denoiser {
    * `clean`, in oracle mode, is the clean reference aligned with `input`.
    */
   process(input: Float32Array, output?: Float32Array, clean?: Float32Array): Float32Array {
-    if (!(input instanceof Float32Array)) throw new TypeError("percepnet: input must be a Float32Array");
-    if (output !== undefined && !(output instanceof Float32Array)) throw new TypeError("percepnet: output must be a Float32Array");
+    needFloat32("Denoiser.process(): input", input);
+    if (output !== undefined) needFloat32("Denoiser.process(): output", output);
+    if (clean !== undefined) needFloat32("Denoiser.process(): clean", clean);
     const out = output ?? new Float32Array(input.length);
-    if (out.length < input.length) throw new RangeError("percepnet: output buffer shorter than input");
+    if (out.length < input.length) throw new RangeError(`percepnet: Denoiser.process(): output buffer (${out.length}) shorter than input (${input.length})`);
     if (this.mode === "oracle" && (!clean || clean.length !== input.length)) {
       throw new Error("percepnet: oracle mode needs a clean reference of the same length as the input");
     }
-    this.views();
+    const eng = this.eng;
     let i = 0, o = 0;
     const n = input.length;
     while (i < n) {
       const take = Math.min(FRAME_SIZE - this.fill, n - i);
-      this.inView.set(input.subarray(i, i + take), this.fill);
-      if (clean) this.cleanView.set(clean.subarray(i, i + take), this.fill);
+      eng.input.set(input.subarray(i, i + take), this.fill);
+      if (clean) eng.clean.set(clean.subarray(i, i + take), this.fill);
       this.fill += take;
       i += take;
       if (this.fill === FRAME_SIZE) {
@@ -232,13 +252,14 @@ export class Denoiser {
   }
 
   private runFrame(): void {
-    this.fns.processFrame();
+    this.eng.runFrame();
     this.frames++;
     // append 480 samples to the FIFO
-    let tail = (this.outHead + this.outCount) % this.outQ.length;
+    const outView = this.eng.output;
+    const tail = (this.outHead + this.outCount) % this.outQ.length;
     const first = Math.min(FRAME_SIZE, this.outQ.length - tail);
-    this.outQ.set(this.outView.subarray(0, first), tail);
-    if (first < FRAME_SIZE) this.outQ.set(this.outView.subarray(first), 0);
+    this.outQ.set(outView.subarray(0, first), tail);
+    if (first < FRAME_SIZE) this.outQ.set(outView.subarray(first), 0);
     this.outCount += FRAME_SIZE;
     this.onFrame?.(this);
   }
@@ -257,18 +278,15 @@ export class Denoiser {
   }
 
   /** Voice-activity probability of the most recent frame (0 without a model); allocation-free. */
-  get vad(): number { return this.fns.frameVad(); }
+  get vad(): number { return this.eng.vad; }
 
   /**
    * Change comb / postfilter / attenuation limit while running (e.g. from a
    * UI); takes effect at the next 10 ms frame, keeps all audio state.
    */
   setOptions(opts: Pick<DenoiserOptions, "comb" | "postfilter" | "attenuationLimitDb">): void {
-    checkOptions(opts);
-    if (opts.comb !== undefined) this.opts.comb = opts.comb;
-    if (opts.postfilter !== undefined) this.opts.postfilter = opts.postfilter;
-    if ("attenuationLimitDb" in opts) this.opts.minGain = minGainFor(opts.attenuationLimitDb);
-    this.applyOptions();
+    checkOptions("Denoiser.setOptions()", opts, LIVE_OPTION_KEYS);
+    this.eng.configure(liveConfig(opts));
   }
 
   /** Called after every 10 ms frame (e.g. to read frameInfo or features). */
@@ -276,12 +294,7 @@ export class Denoiser {
 
   /** VAD, gains and strengths of the most recent frame. */
   get frameInfo(): FrameInfo {
-    const buf = this.ex.memory.buffer;
-    return {
-      vad: this.fns.frameVad(),
-      gains: new Float32Array(buf, this.fns.gainsPtr(), NB_BANDS).slice(),
-      strengths: new Float32Array(buf, this.fns.strengthsPtr(), NB_BANDS).slice(),
-    };
+    return { vad: this.eng.vad, gains: this.eng.gains.slice(), strengths: this.eng.strengths.slice() };
   }
 
   /** Push `delay` zeros through, return those last samples, and reset. */
@@ -292,9 +305,9 @@ export class Denoiser {
     return tail;
   }
 
-  /** Forget all audio state; the next output equals that of a fresh instance. */
+  /** Forget all audio state; the next output equals that of a fresh instance with the same options. */
   reset(): void {
-    this.fns.reset();
+    this.eng.reset();
     this.fill = 0;
     this.outQ.fill(0);
     this.outHead = 0;

@@ -5,6 +5,7 @@
  * No TextDecoder, no Node APIs: the parser runs unchanged in an
  * AudioWorkletGlobalScope or a Worker.
  */
+import { describe } from "./options.js";
 
 /** The network configuration (docs/FORMATS.md section 1). */
 export interface ModelConfig {
@@ -193,6 +194,9 @@ function shapeStr(s: unknown): string { return Array.isArray(s) ? `[${s.join(", 
  * misaligned or out-of-bounds offset, non-finite float.
  */
 export function parseModelFile(input: Uint8Array | ArrayBuffer): ParsedModel {
+  if (!(input instanceof Uint8Array) && !(input instanceof ArrayBuffer)) {
+    throw new TypeError(`percepnet: parseModelFile() takes the .pnm bytes as a Uint8Array or ArrayBuffer, got ${describe(input)}`);
+  }
   const b = input instanceof Uint8Array ? input : new Uint8Array(input);
   if (b.length < 20) throw new Error(`model file: truncated (${b.length} bytes, header needs 20)`);
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);

@@ -1,37 +1,15 @@
 /**
- * Loading a parsed `.pnm` into one wasm instance, and a small runner for
- * tests and benchmarks. The real-time path (the Denoiser) uses the same
- * `loadModelIntoWasm` and then calls the `model*` exports directly.
+ * Loading a parsed `.pnm` into one wasm instance (Engine.loadModel), and a
+ * small runner of the network alone for tests and benchmarks.
  */
-import type { PercepnetExports } from "./wasm.js";
+import type { Engine, PercepnetExports } from "./engine.js";
 import type { ParsedModel } from "./model-file.js";
-
-/** The `model*` exports of build/percepnet.wasm (assembly/model.ts). */
-export interface ModelExports extends PercepnetExports {
-  modelConfigure(nFeatures: number, nBands: number, dense: number, k1: number, conv1: number,
-    k2: number, conv2: number, gru: number, gruLayers: number, gruR: number, vad: number): number;
-  modelLayerCount(): number;
-  modelReserve(bytes: number): number;
-  modelLoadTensor(id: number, bytes: number): number;
-  modelReady(): number;
-  modelReset(): void;
-  modelInputPtr(): number;
-  modelRun(): number;
-  modelRunRepeat(reps: number): void;
-  modelGainsPtr(): number;
-  modelStrengthsPtr(): number;
-  modelVad(): number;
-  modelHasVad(): number;
-  modelBands(): number;
-  modelLayerOutPtr(layer: number): number;
-}
 
 /**
  * Configure the engine for `model.config` and copy every tensor into wasm
  * memory. One model per instance (the engine's memory is never freed).
  */
-export function loadModelIntoWasm(exports: PercepnetExports, model: ParsedModel): void {
-  const ex = exports as ModelExports;
+export function loadModelIntoWasm(ex: PercepnetExports, model: ParsedModel): void {
   const c = model.config;
   const rc = ex.modelConfigure(c.nFeatures, c.nBands, c.dense, c.conv1.k, c.conv1.out, c.conv2.k, c.conv2.out,
     c.gru, c.gruLayers, c.gruR, c.vad ? 1 : 0);
@@ -52,14 +30,14 @@ export function loadModelIntoWasm(exports: PercepnetExports, model: ParsedModel)
 
 /** Runs the network frame by frame on one wasm instance (tests, benchmarks). */
 export class NetworkRunner {
-  readonly exports: ModelExports;
+  readonly exports: PercepnetExports;
   readonly nBands: number;
   readonly nFeatures: number;
 
-  /** Instantiate-and-load is the caller's: pass fresh exports of a module instance. */
-  constructor(exports: PercepnetExports, readonly model: ParsedModel) {
-    this.exports = exports as ModelExports;
-    loadModelIntoWasm(exports, model);
+  /** Loads `model` into `engine`, which must be fresh (one model per instance). */
+  constructor(readonly engine: Engine, readonly model: ParsedModel) {
+    this.exports = engine.exports;
+    engine.loadModel(model);
     this.nBands = model.config.nBands;
     this.nFeatures = model.config.nFeatures;
   }

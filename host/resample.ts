@@ -12,12 +12,36 @@
  * decomposition done on the fly.
  */
 
+import { checkOptionKeys, describe } from "./options.js";
+
 /** Design parameters; the defaults give >= 80 dB stop band. */
 export interface ResampleOptions {
   /** Pass-band edge as a fraction of the lower Nyquist frequency (default 0.9). */
   passband?: number;
   /** Stop-band attenuation in dB used to pick the Kaiser beta and length (default 80). */
   attenuationDb?: number;
+}
+
+const RESAMPLE_OPTION_KEYS = ["passband", "attenuationDb"] as const;
+
+/** Rates and options of resample() / new StreamResampler(); `fn` names the caller. */
+function checkResampleArgs(fn: string, fin: unknown, fout: unknown, opts: unknown): void {
+  if (!Number.isInteger(fin) || !Number.isInteger(fout) || (fin as number) <= 0 || (fout as number) <= 0) {
+    throw new TypeError(`percepnet: ${fn}: rates must be positive integers in Hz (from, to), got ${describe(fin)} -> ${describe(fout)}`);
+  }
+  checkOptionKeys(fn, opts, RESAMPLE_OPTION_KEYS);
+  const o = opts as ResampleOptions;
+  if (o.passband !== undefined && !(typeof o.passband === "number" && o.passband > 0 && o.passband < 1)) {
+    throw new RangeError(`percepnet: ${fn}: passband must be a number between 0 and 1, got ${describe(o.passband)}`);
+  }
+  if (o.attenuationDb !== undefined && !(typeof o.attenuationDb === "number" && o.attenuationDb >= 21 && o.attenuationDb <= 200)) {
+    throw new RangeError(`percepnet: ${fn}: attenuationDb must be a number from 21 to 200, got ${describe(o.attenuationDb)}`);
+  }
+}
+
+/** True for an array or typed array of numbers (what the resamplers index). */
+function isSamples(x: unknown): x is ArrayLike<number> {
+  return Array.isArray(x) || (ArrayBuffer.isView(x) && !(x instanceof DataView));
 }
 
 /** Greatest common divisor (rational resampling ratios). */
@@ -85,9 +109,8 @@ function design(fin: number, fout: number, opts: ResampleOptions): Design {
  * aligned with input time m / fout.
  */
 export function resample(x: ArrayLike<number>, fin: number, fout: number, opts: ResampleOptions = {}): Float32Array {
-  if (!Number.isInteger(fin) || !Number.isInteger(fout) || fin <= 0 || fout <= 0) {
-    throw new Error(`resample: rates must be positive integers (got ${fin} -> ${fout})`);
-  }
+  if (!isSamples(x)) throw new TypeError(`percepnet: resample(): samples (1st argument) must be a Float32Array or array of numbers, got ${describe(x)}`);
+  checkResampleArgs("resample()", fin, fout, opts);
   if (fin === fout) return Float32Array.from(x);
   const { up, down, taps, center } = design(fin, fout, opts);
   const n = x.length;
@@ -130,9 +153,7 @@ export class StreamResampler {
   private mOut = 0; // outputs produced
 
   constructor(fin: number, fout: number, opts: ResampleOptions = {}) {
-    if (!Number.isInteger(fin) || !Number.isInteger(fout) || fin <= 0 || fout <= 0) {
-      throw new Error(`resample: rates must be positive integers (got ${fin} -> ${fout})`);
-    }
+    checkResampleArgs("new StreamResampler()", fin, fout, opts);
     this.fin = fin;
     this.fout = fout;
     const d = fin === fout ? { up: 1, down: 1, taps: Float64Array.of(1), center: 0 } : design(fin, fout, opts);
@@ -149,6 +170,8 @@ export class StreamResampler {
 
   /** Consume `input`; write the outputs now complete into `out` (from index 0) and return their count. */
   push(input: ArrayLike<number>, out: Float32Array): number {
+    if (!isSamples(input)) throw new TypeError(`percepnet: StreamResampler.push(): input must be a Float32Array or array of numbers, got ${describe(input)}`);
+    if (!(out instanceof Float32Array)) throw new TypeError(`percepnet: StreamResampler.push(): out (2nd argument) must be a Float32Array sized with maxOutput(), got ${describe(out)}`);
     const { up, down, taps, center, hist, mask } = this;
     const len = taps.length;
     let w = 0;

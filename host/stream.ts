@@ -5,7 +5,8 @@
  * 48 kHz and another one back, so the output has the input's rate and, like
  * Denoiser.process, exactly as many samples as were pushed.
  */
-import { Denoiser, type DenoiserOptions, type FrameInfo } from "./denoiser.js";
+import { Denoiser, DENOISER_OPTION_KEYS, LIVE_OPTION_KEYS, checkOptions, type DenoiserOptions, type FrameInfo } from "./denoiser.js";
+import { describe, needChannels } from "./options.js";
 import { StreamResampler } from "./resample.js";
 import { compileWasm, defaultWasmModule } from "./wasm.js";
 import { resolveModel } from "./denoiser.js";
@@ -29,7 +30,11 @@ export interface StreamOptions extends DenoiserOptions {
 /** Called after each 10 ms frame of one channel, e.g. to read `vad`. */
 export type ChannelFrameCallback = (channel: number, denoiser: Denoiser) => void;
 
-function checkStreamOptions(o: StreamOptions): { sampleRate: number; channels: number } {
+const STREAM_OPTION_KEYS = [...DENOISER_OPTION_KEYS, "sampleRate", "channels"] as const;
+
+/** Keys and values of stream options; `fn` names the caller in messages. */
+function checkStreamOptions(fn: string, o: StreamOptions): { sampleRate: number; channels: number } {
+  checkOptions(fn, o, STREAM_OPTION_KEYS);
   const sampleRate = o.sampleRate ?? 48000;
   if (!(SUPPORTED_SAMPLE_RATES as readonly number[]).includes(sampleRate)) {
     throw new RangeError(`percepnet: unsupported sampleRate ${String(o.sampleRate)}; expected one of ${SUPPORTED_SAMPLE_RATES.join(", ")} Hz`);
@@ -132,7 +137,7 @@ export class MultiChannelDenoiser {
 
   /** Create a stream: compiles the wasm and loads the model once for all channels. */
   static async create(opts: StreamOptions = {}): Promise<MultiChannelDenoiser> {
-    checkStreamOptions(opts);
+    checkStreamOptions("MultiChannelDenoiser.create()", opts);
     const module = opts.wasm !== undefined ? await compileWasm(opts.wasm) : await defaultWasmModule();
     const needsModel = opts.mode === undefined || opts.mode === "network";
     const model: ParsedModel | null = needsModel ? await resolveModel(opts.model) : null;
@@ -141,7 +146,10 @@ export class MultiChannelDenoiser {
 
   /** Synchronous construction from a compiled module; `opts.model` as for `new Denoiser`. */
   constructor(module: WebAssembly.Module, opts: StreamOptions = {}) {
-    const { sampleRate, channels } = checkStreamOptions(opts);
+    if (!(module instanceof WebAssembly.Module)) {
+      throw new TypeError(`percepnet: new MultiChannelDenoiser() needs a compiled WebAssembly.Module, got ${describe(module)}; use await createStream(options) for anything else`);
+    }
+    const { sampleRate, channels } = checkStreamOptions("new MultiChannelDenoiser()", opts);
     if (opts.mode === "oracle") throw new Error("percepnet: oracle mode needs a clean reference; use Denoiser directly");
     this.sampleRate = sampleRate;
     this.channels = channels;
@@ -177,7 +185,8 @@ export class MultiChannelDenoiser {
    */
   process(input: Float32Array[], output?: Float32Array[]): Float32Array[] {
     if (!Array.isArray(input) || input.length !== this.channels) {
-      throw new TypeError(`percepnet: process() expects an array of ${this.channels} Float32Array channel(s), got ${Array.isArray(input) ? input.length : typeof input}`);
+      const hint = input instanceof Float32Array ? " (wrap a mono chunk as [samples])" : "";
+      throw new TypeError(`percepnet: MultiChannelDenoiser.process() expects an array of ${this.channels} Float32Array channel(s), got ${describe(input)}${hint}`);
     }
     const n = input[0].length;
     for (let ch = 0; ch < this.channels; ch++) {
@@ -215,12 +224,14 @@ export class MultiChannelDenoiser {
 
   /** Change comb / postfilter / attenuation limit on every channel while running. */
   setOptions(opts: Parameters<Denoiser["setOptions"]>[0]): void {
+    checkOptions("MultiChannelDenoiser.setOptions()", opts, LIVE_OPTION_KEYS);
     for (const d of this.denoisers) d.setOptions(opts);
   }
 }
 
 /** Create a {@link MultiChannelDenoiser}: `await createStream({ sampleRate: 16000, channels: 2 })`. */
-export function createStream(opts: StreamOptions = {}): Promise<MultiChannelDenoiser> {
+export async function createStream(opts: StreamOptions = {}): Promise<MultiChannelDenoiser> {
+  checkStreamOptions("createStream()", opts);
   return MultiChannelDenoiser.create(opts);
 }
 
@@ -230,6 +241,12 @@ export function createStream(opts: StreamOptions = {}): Promise<MultiChannelDeno
  * {@link createStream}.
  */
 export async function denoiseChannels(channels: Float32Array[], opts: StreamOptions = {}): Promise<Float32Array[]> {
+  needChannels("denoiseChannels(): channels (1st argument)", channels);
+  checkStreamOptions("denoiseChannels()", opts);
+  // `channels` is implied by the array; one that disagrees is a caller's mistake, not something to override.
+  if (opts.channels !== undefined && opts.channels !== channels.length) {
+    throw new RangeError(`percepnet: denoiseChannels(): options.channels is ${String(opts.channels)} but ${channels.length} channel(s) were given`);
+  }
   const s = await MultiChannelDenoiser.create({ ...opts, channels: channels.length });
   return alignedProcess(s, channels);
 }

@@ -7,14 +7,10 @@
  * (AudioWorkletGlobalScope) pass a precompiled WebAssembly.Module.
  */
 
+import { describe } from "./options.js";
+
 /** Anything the host can turn into a compiled module. */
 export type WasmSource = WebAssembly.Module | ArrayBuffer | ArrayBufferView | URL | string;
-
-/** Raw exports of build/percepnet.wasm (see docs/ARCHITECTURE.md, "ABI"). */
-export interface PercepnetExports {
-  memory: WebAssembly.Memory;
-  [name: string]: unknown;
-}
 
 function abortImport(msgPtr: number, filePtr: number, line: number, col: number): never {
   throw new Error(`percepnet.wasm aborted at ${line}:${col} (internal assertion)`);
@@ -24,6 +20,12 @@ function abortImport(msgPtr: number, filePtr: number, line: number, col: number)
 export const wasmImports: WebAssembly.Imports = {
   env: { abort: abortImport, seed: () => 0x2545f491 },
 };
+
+/** True for anything compileWasm() accepts. */
+export function isWasmSource(w: unknown): w is WasmSource {
+  return typeof w === "string" || (typeof URL === "function" && w instanceof URL) || w instanceof WebAssembly.Module
+    || w instanceof ArrayBuffer || ArrayBuffer.isView(w);
+}
 
 let defaultModule: Promise<WebAssembly.Module> | undefined;
 
@@ -41,9 +43,10 @@ async function readBytes(src: URL | string): Promise<Uint8Array<ArrayBuffer>> {
   return new Uint8Array(await res.arrayBuffer());
 }
 
-/** Compile (or pass through) a module. */
+/** Compile percepnet.wasm from bytes, a path or a URL (a compiled module passes through). */
 export async function compileWasm(src: WasmSource): Promise<WebAssembly.Module> {
   if (src instanceof WebAssembly.Module) return src;
+  if (!isWasmSource(src)) throw new TypeError(`percepnet: compileWasm() needs a WebAssembly.Module, bytes, a path or a URL, got ${describe(src)}`);
   let bytes: Uint8Array<ArrayBuffer>;
   if (src instanceof ArrayBuffer) bytes = new Uint8Array(src);
   else if (ArrayBuffer.isView(src)) bytes = new Uint8Array(src.buffer as ArrayBuffer, src.byteOffset, src.byteLength);
@@ -58,8 +61,11 @@ export function defaultWasmModule(): Promise<WebAssembly.Module> {
   return defaultModule;
 }
 
-/** Instantiate synchronously from a compiled module (usable inside an AudioWorklet). */
-export function instantiateSync(module: WebAssembly.Module): PercepnetExports {
-  const inst = new WebAssembly.Instance(module, wasmImports);
-  return inst.exports as unknown as PercepnetExports;
+/**
+ * Instantiate synchronously from a compiled module (usable inside an
+ * AudioWorklet). Untyped on purpose: host/engine.ts checks the ABI version
+ * and is the only reader of these exports.
+ */
+export function instantiateSync(module: WebAssembly.Module): WebAssembly.Exports {
+  return new WebAssembly.Instance(module, wasmImports).exports;
 }

@@ -12,6 +12,7 @@
  *
  * Pure bytes in, bytes out (no file system), so it also runs in browsers/workers.
  */
+import { checkOptionKeys, describe, isPlainObject, needChannels } from "./options.js";
 
 /** How samples are stored in a file. */
 export type SampleFormat = "pcm8" | "pcm16" | "pcm24" | "pcm32" | "float32" | "float64" | "alaw" | "mulaw";
@@ -405,8 +406,11 @@ export function checkFinite(channels: Float32Array[], sampleRate: number, saniti
  */
 export function decodeWav(bytes: Uint8Array, opts: DecodeOptions = {}): WavAudio {
   if (!(bytes instanceof Uint8Array)) {
-    throw new TypeError(`decodeWav(bytes, options?): bytes must be a Uint8Array (the file's contents), got ${bytes === null ? "null" : typeof bytes}`);
+    const hint = (bytes as unknown) instanceof ArrayBuffer ? " (wrap it: new Uint8Array(buffer))" : "";
+    throw new TypeError(`percepnet: decodeWav() takes the file's bytes as a Uint8Array, got ${describe(bytes)}${hint}`);
   }
+  checkOptionKeys("decodeWav()", opts, ["sanitize"]);
+  if (opts.sanitize !== undefined && typeof opts.sanitize !== "boolean") throw new TypeError(`percepnet: decodeWav(): sanitize must be a boolean, got ${describe(opts.sanitize)}`);
   const layout = readWavHeader((p, n) => bytes.subarray(p, p + n), bytes.length);
   const { info } = layout;
   const out = Array.from({ length: info.channels }, () => new Float32Array(info.frames));
@@ -422,6 +426,9 @@ export function decodeWav(bytes: Uint8Array, opts: DecodeOptions = {}): WavAudio
  * precision).
  */
 export function outputFormatFor(info: WavInfo): WritableFormat {
+  if (!isPlainObject(info) || typeof info.format !== "string") {
+    throw new TypeError(`percepnet: outputFormatFor() takes the WavInfo of a decoded file (decodeWav(bytes).info), got ${describe(info)}`);
+  }
   switch (info.format) {
     case "pcm24": return "pcm24";
     case "pcm32": return "pcm32";
@@ -544,9 +551,14 @@ export function encodeFrames(channels: Float32Array[], format: WritableFormat, f
 
 /** Encode channels (full scale ±1) as a little-endian RIFF WAV; see {@link encodeFrames} for rounding. */
 export function encodeWav(channels: Float32Array[], opts: EncodeOptions): EncodedWav {
-  if (!Array.isArray(channels) || channels.some((x) => !(x instanceof Float32Array))) {
-    throw new TypeError("encodeWav(channels, options): channels must be an array of Float32Array, one per channel");
+  needChannels("encodeWav(): channels (1st argument)", channels);
+  if (!isPlainObject(opts)) {
+    throw new TypeError(`percepnet: encodeWav() needs options { sampleRate, format } as its 2nd argument, got ${describe(opts)}`);
   }
+  checkOptionKeys("encodeWav()", opts, ["sampleRate", "format", "channelMask"]);
+  if (typeof opts.sampleRate !== "number") throw new TypeError(`percepnet: encodeWav(): options.sampleRate must be a number (Hz), got ${describe(opts.sampleRate)}`);
+  if (!Object.hasOwn(BYTES_PER_SAMPLE, opts.format)) throw new TypeError(`percepnet: encodeWav(): options.format must be one of ${Object.keys(BYTES_PER_SAMPLE).join(", ")}, got ${describe(opts.format)}`);
+  if (opts.channelMask !== undefined && !Number.isInteger(opts.channelMask)) throw new TypeError(`percepnet: encodeWav(): options.channelMask must be an integer, got ${describe(opts.channelMask)}`);
   const nch = channels.length;
   checkEncodeOptions("encodeWav", nch, opts);
   const frames = channels[0].length;

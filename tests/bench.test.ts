@@ -11,7 +11,7 @@ import { median, quantile } from "../bench/timing.js";
 import { parseModelFile } from "../host/model-file.js";
 import { encodeWav } from "../host/wav.js";
 import { makeConfig, randomModelFile } from "../tools/random-model.js";
-import { f32, readSample, wasmModule } from "./util.js";
+import { readSample, wasmModule } from "./util.js";
 
 test("median and quantile", () => {
   assert.equal(median([3, 1, 2]), 2);
@@ -34,13 +34,13 @@ test("testMixPostfilter (timed between frames) leaves processFrame's output unch
   const model = parseModelFile(randomModelFile(makeConfig(32), 2));
   const x = readSample("speech_noisy_snr0.wav").subarray(0, 480 * 40);
   const run = (poke: boolean) => {
-    const ex = rawInstance(mod, model);
+    const eng = rawInstance(mod, model);
     const y = new Float32Array(x.length);
     for (let i = 0; i < x.length; i += 480) {
-      f32(ex, ex.inputPtr(), 480).set(x.subarray(i, i + 480));
-      ex.processFrame();
-      y.set(f32(ex, ex.outputPtr(), 480), i);
-      if (poke) ex.testMixPostfilter();
+      eng.input.set(x.subarray(i, i + 480));
+      eng.runFrame();
+      y.set(eng.output, i);
+      if (poke) eng.exports.testMixPostfilter();
     }
     return y;
   };

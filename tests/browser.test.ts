@@ -47,6 +47,8 @@ window.render = async (bypass) => {
   }
   return { y: Array.from(out.getChannelData(0)), delay: node.delay, reports };
 };
+window.badOption = () => PercepNetNode.create(new OfflineAudioContext({ numberOfChannels: 1, length: 128, sampleRate: 48000 }), { modleUrl: "/model.pnm" })
+  .then(() => "no error", (e) => \`\${e.name}: \${e.message}\`);
 window.ready = true;
 </script>`;
 
@@ -86,6 +88,7 @@ test("worklet in headless Chromium matches the Node Denoiser (after the worklet'
       const wet = await page.evaluate(() => (window as any).render(false)) as { y: number[]; delay: number; reports: number };
       const dry = await page.evaluate(() => (window as any).render(true)) as { y: number[]; delay: number; reports: number };
       assert.deepEqual(errors, []);
+      assert.match(await page.evaluate(() => (window as any).badOption()) as string, /^TypeError: .*unknown option "modleUrl"; did you mean "modelUrl"\?/);
       assert.equal(wet.delay, workletDelay(128));
       assert.equal(wet.delay, 1888);
       // 100 frames, a report every 10
@@ -143,6 +146,41 @@ test("examples/browser demo page loads in Chromium and builds its PercepNetNode"
     await page.waitForFunction(() => (window as any).percepnetReady === true || /error/.test(document.getElementById("status")!.textContent!), undefined, { timeout: 20_000 });
     assert.match(await page.textContent("#status") ?? "", /^ready: .*delay 39\.3 ms/);
     assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    server.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+});
+
+test("examples/browser served as its own root does not hang on Loading...: it says to serve the package root", { skip: browserMissing(), timeout: 60_000 }, async () => {
+  const { chromium } = await import("playwright-core");
+  const types: Record<string, string> = { html: "text/html", js: "text/javascript" };
+  const dir = `${ROOT}examples/browser/`;
+  // What `npx http-server examples/browser` serves: that folder only, so ../../dist is out of reach.
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? "/", "http://x").pathname;
+    const file = `${dir}${path.slice(1)}${path.endsWith("/") ? "index.html" : ""}`;
+    if (path.includes("..") || !existsSync(file)) { res.writeHead(404).end(); return; }
+    res.writeHead(200, { "content-type": types[file.split(".").pop()!] ?? "application/octet-stream" }).end(readFileSync(file));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as AddressInfo).port;
+  const profile = mkdtempSync(join(tmpdir(), "percepnet-chromium-"));
+  const browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM, headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${port}/`);
+    // Any change away from the initial text within 10 s; a page stuck on "Loading" fails here.
+    const changed = await page.waitForFunction(() => !/^Loading/.test(document.getElementById("status")!.textContent!), undefined, { timeout: 10_000 })
+      .then(() => true, () => false);
+    const status = await page.textContent("#status") ?? "";
+    assert.ok(changed, `status still "${status}"`);
+    assert.match(status, /serve the package root/i);
+    assert.match(status, /examples\/browser\//);
   } finally {
     await browser.close();
     server.close();

@@ -18,7 +18,7 @@ export const OUTPUT_BOUND = 16;
 /** The f32 GRU states of the loaded network, as views (empty without a model). */
 export function gruStates(d: Denoiser, c: ModelConfig | null | undefined): Float32Array[] {
   if (!c || !d.hasModel) return [];
-  const ex = d.wasm as unknown as Record<string, (...a: number[]) => number> & { memory: WebAssembly.Memory };
+  const ex = d.engine.exports;
   const out: Float32Array[] = [];
   // engine layer indices: 3 .. 3 + gruLayers are gru1..gruN and gru_g, then gru_r
   for (let l = 3; l <= c.gruLayers + 4; l++) {

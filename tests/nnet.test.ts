@@ -5,27 +5,19 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { compileWasm, instantiateSync, type PercepnetExports } from "../host/wasm.js";
-import { NetworkRunner, type ModelExports } from "../host/model.js";
+import { compileWasm } from "../host/wasm.js";
+import { Engine, type PercepnetExports } from "../host/engine.js";
+import { NetworkRunner } from "../host/model.js";
 import { dequantize, layerSpecs, parseModelFile, type ModelConfig } from "../host/model-file.js";
 import { RefNetwork, denseRef, gruRef, quantizeActivation, sigmoid } from "../host/nnet-ref.js";
 import { makeConfig, randomFeatures, randomModelFile, rng } from "../tools/random-model.js";
 
-interface KernelExports extends ModelExports {
-  nnetAlloc(bytes: number): number;
-  nnetPackI8(dst: number, src: number, rows: number, cols: number): void;
-  nnetPackedBytes(rows: number, cols: number): number;
-  nnetMatvecI8(out: number, w: number, scale: number, bias: number, rows: number, cols: number, x: number): void;
-  nnetMatvecF32(out: number, w: number, bias: number, rows: number, cols: number, x: number): void;
-  nnetTanh(p: number, n: number): void;
-  nnetSigmoid(p: number, n: number): void;
-  nnetQuantize(dst: number, src: number, n: number): void;
-}
+type KernelExports = PercepnetExports;
 
 const simdModule = compileWasm(new URL("../../build/percepnet.wasm", import.meta.url));
 const scalarModule = compileWasm(new URL("../../build/percepnet-scalar.wasm", import.meta.url));
 async function instances(): Promise<[string, KernelExports][]> {
-  return [["simd", instantiateSync(await simdModule) as KernelExports], ["scalar", instantiateSync(await scalarModule) as KernelExports]];
+  return [["simd", new Engine(await simdModule).exports], ["scalar", new Engine(await scalarModule).exports]];
 }
 
 const pad4 = (n: number) => (n + 3) & ~3;
@@ -114,7 +106,7 @@ test("f32 matvec matches float64 within f32 rounding", async () => {
 });
 
 async function runner(kind: "simd" | "scalar", file: Uint8Array): Promise<NetworkRunner> {
-  return new NetworkRunner(instantiateSync(await (kind === "simd" ? simdModule : scalarModule)), parseModelFile(file));
+  return new NetworkRunner(new Engine(await (kind === "simd" ? simdModule : scalarModule)), parseModelFile(file));
 }
 
 /** Output widths per engine layer index. */
@@ -250,9 +242,10 @@ test("modelReset restores the exact fresh state", async () => {
 
 test("engine refuses a second model, and running before load", async () => {
   const file = randomModelFile(makeConfig(32, { dense: 16, gruR: 16 }), 1);
-  const ex = instantiateSync(await simdModule) as PercepnetExports & ModelExports;
+  const eng = new Engine(await simdModule);
+  const ex = eng.exports;
   assert.equal(ex.modelRun(), -1);
-  new NetworkRunner(ex, parseModelFile(file));
-  assert.throws(() => new NetworkRunner(ex, parseModelFile(file)), /already holds a model/);
+  new NetworkRunner(eng, parseModelFile(file));
+  assert.throws(() => new NetworkRunner(eng, parseModelFile(file)), /already holds a model/);
   assert.equal(ex.modelLoadTensor(9999, 4), -2);
 });

@@ -12,7 +12,7 @@ import { dumpFeatures } from "../host/offline.js";
 import { PnfWriter } from "../host/pnf.js";
 import { parseModelFile } from "../host/model-file.js";
 import { NetworkRunner } from "../host/model.js";
-import { ROOT, readSample, wasmInstance } from "./util.js";
+import { ROOT, readSample, wasmEngine } from "./util.js";
 
 const PY = process.env.PYTHON ?? "python3";
 const hasTorch = spawnSync(PY, ["-c", "import torch"], { stdio: "ignore" }).status === 0;
@@ -37,7 +37,7 @@ for (const name of ["default", "small"]) {
     assert.equal(ref.length, frames * 69);
 
     const model = parseModelFile(readFileSync(MODEL));
-    const net = new NetworkRunner((await wasmInstance()) as any, model);
+    const net = new NetworkRunner(await wasmEngine(), model);
     const errG = new Float64Array(frames * 34), errR = new Float64Array(frames * 34);
     let maxV = 0;
     for (let t = 0; t < frames; t++) {

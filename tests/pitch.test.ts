@@ -35,9 +35,7 @@ interface Track { delayed: number[]; current: number[]; }
 async function track(x: Float32Array): Promise<Track> {
   const d = new Denoiser(await wasmModule(), { mode: "unity" });
   const t: Track = { delayed: [], current: [] };
-  d.onFrame = () => { t.delayed.push(d.wasm.pitchDelayed as any as number); };
-  const ex = d.wasm as any;
-  d.onFrame = () => { t.delayed.push(ex.pitchDelayed()); t.current.push(ex.pitchCurrent()); };
+  d.onFrame = () => { const p = d.engine.pitch; t.delayed.push(p.delayed); t.current.push(p.current); };
   d.process(x);
   return t;
 }

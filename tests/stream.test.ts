@@ -6,6 +6,7 @@ import { MultiChannelDenoiser, createStream, alignedProcess, SUPPORTED_SAMPLE_RA
 import { resample, StreamResampler } from "../host/resample.js";
 import { parseModelFile } from "../host/model-file.js";
 import { makeConfig, randomModelFile } from "../tools/random-model.js";
+import { Engine } from "../host/engine.js";
 import { readSample, rng, snrDb, wasmModule } from "./util.js";
 
 /** Sum of 24 tones from 100 Hz to 0.85 x Nyquist (inside the resampler's pass band, 0.9 x Nyquist), random phases. */
@@ -87,10 +88,10 @@ test("48 kHz stream delay is the Denoiser's (1920) and the impulse response peak
   assert.equal(peak - 3000, 1920);
   assert.ok(Math.abs(y[peak] - 1) < 1e-3, `peak ${y[peak]}`);
   // The signal path alone (wasm processFrame, frame in -> frame out, no host FIFO): 1440 samples.
-  const ex = (await new Denoiser(module, { mode: "unity" })).wasm as any;
-  const inV = new Float32Array(ex.memory.buffer, ex.inputPtr(), 480), outV = new Float32Array(ex.memory.buffer, ex.outputPtr(), 480);
+  const eng = new Engine(module);
   const z = new Float32Array(x.length);
-  for (let t = 0; t + 480 <= x.length; t += 480) { inV.set(x.subarray(t, t + 480)); ex.processFrame(); z.set(outV, t); }
+  for (let t = 0; t + 480 <= x.length; t += 480) { eng.input.set(x.subarray(t, t + 480)); eng.runFrame(); z.set(eng.output, t); }
+  assert.equal(eng.delay, ALGORITHMIC_DELAY);
   let p2 = 0;
   for (let i = 1; i < z.length; i++) if (Math.abs(z[i]) > Math.abs(z[p2])) p2 = i;
   assert.equal(p2 - 3000, ALGORITHMIC_DELAY);

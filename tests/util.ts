@@ -3,7 +3,8 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import wavefile from "wavefile";
 const { WaveFile } = wavefile;
-import { compileWasm, instantiateSync } from "../host/wasm.js";
+import { compileWasm } from "../host/wasm.js";
+import { Engine, type PercepnetExports } from "../host/engine.js";
 export { segSnr } from "../bench/metrics/segsnr.js";
 export { mix } from "../bench/mix.js";
 /** Seeded uniform PRNG (mulberry32). */
@@ -19,10 +20,15 @@ export function wasmModule(file = "build/percepnet.wasm"): Promise<WebAssembly.M
   mod ??= compileWasm(readFileSync(ROOT + file));
   return mod;
 }
-export async function wasmInstance(file?: string): Promise<Record<string, any>> {
-  return instantiateSync(await wasmModule(file)) as any;
+/** A fresh Engine (one instance) of build/percepnet.wasm or `file`. */
+export async function wasmEngine(file?: string): Promise<Engine> {
+  return new Engine(await wasmModule(file));
 }
-export function f32(ex: Record<string, any>, ptr: number, n: number): Float32Array {
+/** The typed exports of a fresh instance, for the DSP-block tests (scratch buffers, test* exports). */
+export async function wasmInstance(file?: string): Promise<PercepnetExports> {
+  return (await wasmEngine(file)).exports;
+}
+export function f32(ex: PercepnetExports, ptr: number, n: number): Float32Array {
   return new Float32Array(ex.memory.buffer, ptr, n);
 }
 

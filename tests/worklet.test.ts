@@ -76,3 +76,23 @@ test("VAD reported every vadInterval frames; bypass cross-fades to the delayed d
   const noModule = new P({ processorOptions: { model: null } });
   assert.match(((noModule.port as any).posted as any[])[0].message, /must be a compiled WebAssembly\.Module/);
 });
+
+test("a reset message clears the processor's rings as well as its denoisers: the output then equals a fresh processor's", async () => {
+  const P = await processorClass();
+  const module = await wasmModule();
+  const x = new Float32Array(128 * 75).map((_, i) => Math.sin(i / 5) * 0.4); // 20 frames
+  const used = new P({ processorOptions: { module, model: null } });
+  // Stop mid-frame (the fill and ring positions are then off their start values).
+  render(used, x.subarray(0, 128 * 40));
+  used.port.onmessage!({ data: { type: "reset" } });
+  const fresh = new P({ processorOptions: { module, model: null } });
+  assert.deepEqual(render(used, x), render(fresh, x));
+});
+
+test("unknown processorOptions are reported with the nearest valid key", async () => {
+  const P = await processorClass();
+  const p = new P({ processorOptions: { module: await wasmModule(), modle: null } });
+  const posted = (p.port as any).posted as any[];
+  assert.equal(posted[0].type, "error");
+  assert.match(posted[0].message, /unknown option "modle"; did you mean "model"\?/);
+});

@@ -20,7 +20,8 @@ import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import { Corpus, DEFAULT_CORPUS_ROOT, readExtra, splitCorpus } from "../host/dataset/corpus.js";
 import { mixtureAt, type MixtureOptions } from "../host/dataset/mixture.js";
-import { Denoiser, FRAME_SIZE } from "../host/denoiser.js";
+import { FRAME_SIZE } from "../host/denoiser.js";
+import { defaultWasmModule } from "../host/wasm.js";
 import { dumpFeatures } from "../host/offline.js";
 import { PnfWriter } from "../host/pnf.js";
 
@@ -45,13 +46,13 @@ duration there (otherwise extra speakers join their side like corpus ones,
 one share each). 0 draws nothing: earlier seeds give the same mixtures.`;
 
 async function writeChunk(path: string, corpus: Corpus, lists: ReturnType<typeof splitCorpus>["train"], seed: number,
-  first: number, n: number, opts: Partial<MixtureOptions>, den: Denoiser, bar?: cliProgress.SingleBar): Promise<void> {
+  first: number, n: number, opts: Partial<MixtureOptions>, wasm: WebAssembly.Module, bar?: cliProgress.SingleBar): Promise<void> {
   const seqLen = Math.floor(((opts.seconds ?? 10) * 48000) / FRAME_SIZE);
   const w = await PnfWriter.create(path, n, seqLen);
   try {
     for (let i = 0; i < n; i++) {
       const m = await mixtureAt(corpus, lists, seed, first + i, opts);
-      const d = await dumpFeatures(m.clean, m.noisy, den);
+      const d = await dumpFeatures(m.clean, m.noisy, { wasm });
       await w.add(d, m.validBands, 0);
       bar?.increment();
     }
@@ -126,14 +127,14 @@ async function main(): Promise<number> {
       if (!v.quiet) process.stderr.write(`build-dataset: ${rows.length} extra ${kind} files (${(rows.reduce((a, e) => a + e.seconds, 0) / 60).toFixed(1)} min${speakers}) from ${dir}\n`);
     }
   }
-  const den = await Denoiser.create({ mode: "oracle" });
+  const wasm = await defaultWasmModule();
   const tty = !v.quiet && process.stderr.isTTY;
   if (!v.loop) {
     mkdirSync(dirname(v.out), { recursive: true });
     const bar = tty ? new cliProgress.SingleBar({ format: "mixtures [{bar}] {value}/{total} | ETA {eta}s" }, cliProgress.Presets.shades_classic) : undefined;
     bar?.start(n, 0);
     const t0 = performance.now();
-    await writeChunk(v.out, corpus, lists, seed, 0, n, opts, den, bar);
+    await writeChunk(v.out, corpus, lists, seed, 0, n, opts, wasm, bar);
     bar?.stop();
     if (!v.quiet) process.stderr.write(`build-dataset: ${n} x ${seconds} s -> ${v.out} in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
     return 0;
@@ -145,7 +146,7 @@ async function main(): Promise<number> {
     const name = `chunk-${String(k).padStart(6, "0")}.pnf`;
     const t0 = performance.now();
     // each chunk draws mixtures k*n .. k*n+n-1 of the seed's stream: never repeated
-    await writeChunk(join(v.out, name), corpus, lists, seed, k * n, n, opts, den);
+    await writeChunk(join(v.out, name), corpus, lists, seed, k * n, n, opts, wasm);
     if (!v.quiet) process.stderr.write(`build-dataset: ${name} (${n} x ${seconds} s) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
     const files = readdirSync(v.out).filter((f) => /^chunk-\d+\.pnf$/.test(f)).sort();
     for (const f of files.slice(0, Math.max(0, files.length - keep))) {

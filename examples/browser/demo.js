@@ -1,10 +1,21 @@
 // Demo: a file or the microphone through PercepNetNode, with a live before/after
 // spectrogram. Serve the repository root (e.g. `npx http-server .` or
 // `python3 -m http.server`) after `npm run build`, and open /examples/browser/.
-import { PercepNetNode } from "../../dist/bundle/percepnet-node.js";
 
 const $ = (id) => document.getElementById(id);
 const status = (s) => ($("status").textContent = s);
+
+// The bundle lives two folders up, in dist/. Imported dynamically so that a
+// server rooted at examples/browser/ (where ../../dist cannot be reached), a
+// file:// page or a missing build says what to do instead of hanging on "Loading".
+const BUNDLE = "../../dist/bundle/percepnet-node.js";
+const { PercepNetNode } = await import(BUNDLE).catch((e) => {
+  status(`Cannot load ${new URL(BUNDLE, location.href).pathname} (${e.message}). ` +
+    "Serve the package root, not examples/browser: in the package folder run `npm run build` (in a git checkout), " +
+    "then `npx http-server .` and open http://localhost:8080/examples/browser/");
+  for (const id of ["file", "mic"]) $(id).disabled = true;
+  return {};
+});
 // The network runs at 48 kHz; asking the context for it avoids any resampling.
 const ctx = new AudioContext({ sampleRate: 48000, latencyHint: "interactive" });
 let node, nodePromise, source, stream;
@@ -88,4 +99,4 @@ function drawer(analyser, canvas) {
 }
 const draws = [drawer(before, $("before")), drawer(after, $("after"))];
 (function loop() { for (const d of draws) d(); requestAnimationFrame(loop); })();
-ensureNode().catch((e) => status(`error: ${e.message}`));
+if (PercepNetNode) ensureNode().catch((e) => status(`error: ${e.message}`));

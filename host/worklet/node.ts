@@ -11,6 +11,14 @@
  * ```
  */
 import type { PercepNetControlMessage, PercepNetReport } from "./processor.js";
+import { checkOptionKeys, describe } from "../options.js";
+
+/** Keys of {@link PercepNetNodeOptions}. */
+const NODE_OPTION_KEYS = ["processorUrl", "wasmUrl", "wasm", "modelUrl", "model", "channels", "vadInterval", "comb", "postfilter", "attenuationLimitDb", "bypass"] as const;
+const NODE_HINTS: Record<string, string> = {
+  sampleRate: "the node runs at its AudioContext's rate, which must be 48000: new AudioContext({ sampleRate: 48000 })",
+  mode: "the node runs the network when a model is given, unity gains without one (modelUrl: null)",
+};
 
 /** Options of {@link PercepNetNode.create}. */
 export interface PercepNetNodeOptions {
@@ -52,6 +60,10 @@ export class PercepNetNode extends AudioWorkletNode {
 
   /** Load the worklet (once per context), compile the wasm, fetch the model, create the node; resolves once the processor is ready. */
   static async create(context: BaseAudioContext, opts: PercepNetNodeOptions = {}): Promise<PercepNetNode> {
+    if (typeof BaseAudioContext === "function" && !(context instanceof BaseAudioContext)) {
+      throw new TypeError(`percepnet: PercepNetNode.create() takes an AudioContext first, got ${describe(context)}`);
+    }
+    checkOptionKeys("PercepNetNode.create()", opts, NODE_OPTION_KEYS, NODE_HINTS);
     if (context.sampleRate !== 48000) {
       throw new Error(`percepnet: the AudioContext runs at ${context.sampleRate} Hz; create it with new AudioContext({ sampleRate: 48000 })`);
     }
@@ -101,6 +113,8 @@ export class PercepNetNode extends AudioWorkletNode {
 
   /** Change comb / postfilter / attenuation limit live. */
   setOptions(o: { comb?: boolean; postfilter?: boolean; attenuationLimitDb?: number }): void {
+    // Checked here too: the processor's own check can only answer asynchronously.
+    checkOptionKeys("PercepNetNode.setOptions()", o, ["comb", "postfilter", "attenuationLimitDb"]);
     this.port.postMessage({ type: "options", ...o } satisfies PercepNetControlMessage);
   }
 }

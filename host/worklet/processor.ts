@@ -16,7 +16,9 @@
  * samples move in index loops (no subarray/set/slice), VAD reports are the
  * only allocation and happen at most every `vadInterval` frames.
  */
-import { Denoiser, ALGORITHMIC_DELAY, FRAME_SIZE, type DenoiserOptions } from "../denoiser.js";
+import { ALGORITHMIC_DELAY, FRAME_SIZE, checkOptionValues, configuredEngine, liveConfig, DENOISER_HINTS, LIVE_OPTION_KEYS, type DenoiserOptions } from "../denoiser.js";
+import type { Engine } from "../engine.js";
+import { checkOptionKeys, describe } from "../options.js";
 
 /** Options passed as `processorOptions` (all structured-cloneable). */
 export interface PercepNetProcessorOptions extends Pick<DenoiserOptions, "mode" | "comb" | "postfilter" | "attenuationLimitDb"> {
@@ -33,6 +35,9 @@ export interface PercepNetProcessorOptions extends Pick<DenoiserOptions, "mode" 
   /** Render quantum the ring is sized for (default 128, the Web Audio quantum). */
   quantum?: number;
 }
+
+/** Keys of {@link PercepNetProcessorOptions}. */
+export const PROCESSOR_OPTION_KEYS = ["module", "model", "channels", "vadInterval", "bypass", "quantum", "mode", "comb", "postfilter", "attenuationLimitDb"] as const;
 
 /** Messages the processor accepts on its port. */
 export type PercepNetControlMessage =
@@ -66,10 +71,9 @@ declare class AudioWorkletProcessor {
 }
 declare function registerProcessor(name: string, ctor: new (options: { processorOptions?: unknown }) => AudioWorkletProcessor): void;
 
-/** One channel: its denoiser, wasm views and rings. */
+/** One channel: its engine, views of its frame buffers, and rings. */
 interface Channel {
-  den: Denoiser;
-  ex: Record<string, (...a: number[]) => number> & { memory: WebAssembly.Memory };
+  eng: Engine;
   inView: Float32Array;
   outView: Float32Array;
   wet: Float32Array; // output ring
@@ -83,6 +87,7 @@ function definePercepNetProcessor(): void {
   class PercepNetProcessor extends AudioWorkletProcessor {
     private readonly chans: Channel[] = [];
     private readonly delay: number;
+    private readonly ringLag: number;
     private fill = 0; // samples in the current wasm input frame (same for all channels)
     private readPos = 0; // ring read index (wet and dry share it)
     private wetWrite = 0; // ring write index of frame outputs
@@ -101,28 +106,25 @@ function definePercepNetProcessor(): void {
       this.mix = this.bypass ? 0 : 1;
       const quantum = o.quantum ?? 128;
       this.delay = workletDelay(quantum);
-      const ringLag = workletRingDelay(quantum);
+      this.ringLag = workletRingDelay(quantum);
       try {
+        checkOptionKeys("the percepnet worklet's processorOptions", o, PROCESSOR_OPTION_KEYS, DENOISER_HINTS);
+        checkOptionValues({ mode: o.mode, comb: o.comb, postfilter: o.postfilter, attenuationLimitDb: o.attenuationLimitDb });
+        if (o.model != null && !(o.model instanceof ArrayBuffer) && !(o.model instanceof Uint8Array)) {
+          throw new TypeError(`percepnet worklet: processorOptions.model must be the .pnm bytes (ArrayBuffer or Uint8Array) or null, got ${describe(o.model)}`);
+        }
         if (sampleRate !== 48000) throw new Error(`percepnet worklet runs at 48000 Hz; this context runs at ${sampleRate} Hz (create it with { sampleRate: 48000 })`);
         if (!(o.module instanceof WebAssembly.Module)) throw new TypeError("percepnet worklet: processorOptions.module must be a compiled WebAssembly.Module");
         const n = o.channels ?? 1;
         if (!Number.isInteger(n) || n < 1 || n > 32) throw new RangeError(`percepnet worklet: channels must be 1..32, got ${String(n)}`);
         const model = o.model instanceof ArrayBuffer ? new Uint8Array(o.model) : o.model ?? null;
         for (let c = 0; c < n; c++) {
-          const den = new Denoiser(o.module, { model, mode: o.mode, comb: o.comb, postfilter: o.postfilter, attenuationLimitDb: o.attenuationLimitDb });
-          const ex = den.wasm as unknown as Channel["ex"];
-          this.chans.push({
-            den, ex,
-            inView: new Float32Array(ex.memory.buffer, ex.inputPtr(), FRAME_SIZE),
-            outView: new Float32Array(ex.memory.buffer, ex.outputPtr(), FRAME_SIZE),
-            wet: new Float32Array(RING),
-            dry: new Float32Array(RING),
-          });
+          const eng = configuredEngine(o.module, { model, mode: o.mode, comb: o.comb, postfilter: o.postfilter, attenuationLimitDb: o.attenuationLimitDb });
+          // Memory grows only while a model loads (done above): these views stay valid.
+          this.chans.push({ eng, inView: eng.input, outView: eng.output, wet: new Float32Array(RING), dry: new Float32Array(RING) });
         }
-        // Frame outputs land `ringLag` samples ahead of the reader; the dry path waits the full delay.
-        this.wetWrite = ringLag;
-        this.dryWrite = this.delay;
-        this.port.postMessage({ type: "ready", delay: this.delay, channels: n, hasModel: this.chans[0].den.hasModel } satisfies PercepNetReport);
+        this.resetRings();
+        this.port.postMessage({ type: "ready", delay: this.delay, channels: n, hasModel: this.chans[0].eng.hasModel } satisfies PercepNetReport);
       } catch (e) {
         this.failed = true;
         this.port.postMessage({ type: "error", message: (e as Error).message } satisfies PercepNetReport);
@@ -130,11 +132,32 @@ function definePercepNetProcessor(): void {
       this.port.onmessage = (ev: MessageEvent) => this.onControl(ev.data as PercepNetControlMessage);
     }
 
+    /**
+     * Rings, positions and cross-fade back to their start: frame outputs land
+     * `ringLag` samples ahead of the reader; the dry path waits the full delay.
+     */
+    private resetRings(): void {
+      for (const c of this.chans) { c.wet.fill(0); c.dry.fill(0); }
+      this.fill = 0;
+      this.readPos = 0;
+      this.wetWrite = this.ringLag;
+      this.dryWrite = this.delay;
+      this.frames = 0;
+      this.mix = this.bypass ? 0 : 1;
+    }
+
     private onControl(m: PercepNetControlMessage): void {
       try {
         if (m.type === "bypass") this.bypass = !!m.value;
-        else if (m.type === "options") for (const c of this.chans) c.den.setOptions(m);
-        else if (m.type === "reset") for (const c of this.chans) { c.den.reset(); }
+        else if (m.type === "options") {
+          const { type: _t, ...o } = m;
+          checkOptionKeys("the percepnet worklet's options message", o, LIVE_OPTION_KEYS);
+          checkOptionValues(o);
+          for (const c of this.chans) c.eng.configure(liveConfig(o));
+        } else if (m.type === "reset") {
+          for (const c of this.chans) c.eng.reset();
+          this.resetRings();
+        }
       } catch (e) {
         this.port.postMessage({ type: "error", message: (e as Error).message } satisfies PercepNetReport);
       }
@@ -180,7 +203,7 @@ function definePercepNetProcessor(): void {
       const mask = RING - 1;
       for (let c = 0; c < this.chans.length; c++) {
         const ch = this.chans[c];
-        ch.ex.processFrame();
+        ch.eng.runFrame();
         const out = ch.outView, wet = ch.wet;
         for (let k = 0; k < FRAME_SIZE; k++) wet[(this.wetWrite + k) & mask] = out[k];
       }
@@ -188,7 +211,7 @@ function definePercepNetProcessor(): void {
       this.frames++;
       if (this.vadInterval > 0 && this.frames % this.vadInterval === 0) {
         const vad: number[] = [];
-        for (let c = 0; c < this.chans.length; c++) vad.push(this.chans[c].den.vad);
+        for (let c = 0; c < this.chans.length; c++) vad.push(this.chans[c].eng.vad);
         this.port.postMessage({ type: "vad", vad, frames: this.frames } satisfies PercepNetReport);
       }
     }
