@@ -5,6 +5,7 @@
  * reconfigure a caller's Denoiser.
  */
 import { Denoiser, DENOISER_OPTION_KEYS, type DenoiserOptions, FRAME_SIZE, NB_BANDS, NB_FEATURES } from "./denoiser.js";
+import { alignedProcess, type ChannelStream } from "./aligned.js";
 import { Engine } from "./engine.js";
 import { checkOptionKeys, describe, needFloat32 } from "./options.js";
 import { compileWasm, defaultWasmModule, isWasmSource, type WasmSource } from "./wasm.js";
@@ -21,12 +22,19 @@ export function denoiseBuffer(d: Denoiser, x: Float32Array, clean?: Float32Array
   }
   needFloat32("denoiseBuffer(): samples (2nd argument)", x);
   if (clean !== undefined) needFloat32("denoiseBuffer(): clean (3rd argument)", clean);
-  const y = new Float32Array(x.length + d.delay);
-  y.set(d.process(x, undefined, clean));
-  const zeros = clean ? new Float32Array(d.delay) : undefined;
-  y.set(d.process(new Float32Array(d.delay), undefined, zeros), x.length);
-  d.reset();
-  return y.subarray(d.delay);
+  if (clean !== undefined && clean.length !== x.length) throw new RangeError(`percepnet: denoiseBuffer(): clean (${clean.length}) and samples (${x.length}) lengths differ`);
+  // The same time-aligning path as denoiseChannels and the CLI, over this one Denoiser.
+  const stream: ChannelStream = {
+    delay: d.delay,
+    process: ([block]) => [d.process(block, undefined, clean)],
+    flush: () => {
+      const zeros = new Float32Array(d.delay);
+      const tail = d.process(zeros, undefined, clean ? zeros : undefined);
+      d.reset();
+      return [tail];
+    },
+  };
+  return alignedProcess(stream, [x])[0];
 }
 
 /** Options of {@link enhanceOracle}: a Denoiser's, less the mode (always "oracle"). */
