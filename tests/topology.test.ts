@@ -30,6 +30,9 @@ test("DEFAULT_CONFIG is weights/default.pnm's config and the one in docs/FORMATS
   const block = /Config JSON[^\n]*\n+```json\n([\s\S]*?)```/.exec(doc);
   assert.ok(block, "docs/FORMATS.md has no ```json block after 'Config JSON'");
   assert.deepEqual(JSON.parse(block[1]), DEFAULT_CONFIG);
+  // The doc's layer table (in its own order) names the same layers.
+  const table = [...doc.matchAll(/^\| `(\w+)` \|/gm)].map((m) => m[1]).sort();
+  assert.deepEqual(table, layerSpecs(DEFAULT_CONFIG).map((l) => l.name).sort());
 });
 
 const bytesOf = (t: TensorSpec) => t.shape.reduce((p, v) => p * v, 1) * (t.dtype === "i8" ? 1 : 4);
