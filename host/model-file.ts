@@ -38,13 +38,24 @@ export interface TensorSpec {
   id: number;
 }
 
-/** A layer of the graph, in engine order (index = engine layer index). */
+/**
+ * A layer of the graph, in engine order (index = engine layer index, the
+ * `layer` of a tensor id). This list is the one description of the network
+ * that the wasm engine (tests/topology.test.ts), the float reference
+ * (host/nnet-ref.ts) and the trainer (training/percepnet/topology.py, via
+ * training/percepnet/layers.json) are tested against.
+ */
 export interface LayerSpec {
   name: string;
   kind: "dense" | "gru";
   /** dense: output width; gru: hidden width */
   out: number;
+  /** width of one step's input: k x the summed widths of `inputs` */
   in: number;
+  /** frames of its input a layer sees at once, oldest first: the conv kernel, else 1 */
+  k: number;
+  /** layers whose outputs, concatenated in this order, form the input ("features": the network input) */
+  inputs: string[];
   activation: "tanh" | "sigmoid" | "gru";
   present: boolean;
 }
@@ -86,21 +97,44 @@ export function crc32(bytes: Uint8Array, crc = 0): number {
 
 const pad16 = (n: number) => (n + 15) & ~15;
 
+/**
+ * The configuration of weights/default.pnm and of the trainer's default
+ * (training/percepnet/topology.py DEFAULT_CONFIG, held equal by its test).
+ * Not the parser's defaults for keys a file leaves out: those are part of
+ * the file format and must not follow a new default model.
+ */
+export const DEFAULT_CONFIG: Readonly<ModelConfig> = Object.freeze({
+  nFeatures: 70, nBands: 34, lookahead: 2,
+  dense: 128, conv1: Object.freeze({ k: 5, out: 512 }), conv2: Object.freeze({ k: 3, out: 512 }),
+  gru: 512, gruLayers: 3, gruR: 128, vad: true,
+});
+
 /** The layers of a configuration in engine order (fc_vad present only when config.vad). */
 export function layerSpecs(c: ModelConfig): LayerSpec[] {
-  const L: LayerSpec[] = [
-    { name: "fc_in", kind: "dense", out: c.dense, in: c.nFeatures, activation: "tanh", present: true },
-    { name: "conv1", kind: "dense", out: c.conv1.out, in: c.conv1.k * c.dense, activation: "tanh", present: true },
-    { name: "conv2", kind: "dense", out: c.conv2.out, in: c.conv2.k * c.conv1.out, activation: "tanh", present: true },
-  ];
-  for (let i = 1; i <= c.gruLayers; i++) {
-    L.push({ name: `gru${i}`, kind: "gru", out: c.gru, in: i === 1 ? c.conv2.out : c.gru, activation: "gru", present: true });
-  }
-  L.push({ name: "gru_g", kind: "gru", out: c.gru, in: c.gru, activation: "gru", present: true });
-  L.push({ name: "gru_r", kind: "gru", out: c.gruR, in: c.conv2.out + c.gru, activation: "gru", present: true });
-  L.push({ name: "fc_g", kind: "dense", out: c.nBands, in: c.conv2.out + (c.gruLayers + 1) * c.gru, activation: "sigmoid", present: true });
-  L.push({ name: "fc_r", kind: "dense", out: c.nBands, in: c.gruR, activation: "sigmoid", present: true });
-  L.push({ name: "fc_vad", kind: "dense", out: 1, in: c.gru, activation: "sigmoid", present: c.vad });
+  const L: LayerSpec[] = [];
+  const width = new Map<string, number>([["features", c.nFeatures]]);
+  // `in` is derived from the wiring so that widths and wiring cannot disagree.
+  const add = (name: string, kind: LayerSpec["kind"], out: number, inputs: string[],
+    activation: LayerSpec["activation"], k = 1, present = true) => {
+    const sum = inputs.reduce((s, n) => {
+      const w = width.get(n);
+      if (w === undefined) throw new Error(`layerSpecs: ${name} reads ${n}, which is not an earlier layer`);
+      return s + w;
+    }, 0);
+    L.push({ name, kind, out, in: k * sum, k, inputs, activation, present });
+    width.set(name, out);
+  };
+  const trunk = Array.from({ length: c.gruLayers }, (_, i) => `gru${i + 1}`);
+  const last = trunk[trunk.length - 1];
+  add("fc_in", "dense", c.dense, ["features"], "tanh");
+  add("conv1", "dense", c.conv1.out, ["fc_in"], "tanh", c.conv1.k);
+  add("conv2", "dense", c.conv2.out, ["conv1"], "tanh", c.conv2.k);
+  trunk.forEach((name, i) => add(name, "gru", c.gru, [i === 0 ? "conv2" : trunk[i - 1]], "gru"));
+  add("gru_g", "gru", c.gru, [last], "gru");
+  add("gru_r", "gru", c.gruR, ["conv2", last], "gru");
+  add("fc_g", "dense", c.nBands, ["conv2", ...trunk, "gru_g"], "sigmoid");
+  add("fc_r", "dense", c.nBands, ["gru_r"], "sigmoid");
+  add("fc_vad", "dense", 1, [last], "sigmoid", 1, c.vad);
   return L;
 }
 

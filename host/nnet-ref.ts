@@ -7,7 +7,7 @@
  * layer to the engine's grid (round(127 x) / 127), which isolates the
  * kernel arithmetic from the activation-quantisation error.
  */
-import type { FloatTensors, ModelConfig } from "./model-file.js";
+import type { FloatTensors, LayerSpec, ModelConfig } from "./model-file.js";
 import { layerSpecs } from "./model-file.js";
 
 export const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
@@ -51,68 +51,65 @@ export function gruRef(wih: Float32Array, whh: Float32Array, bih: Float32Array, 
   return h;
 }
 
-/** The whole network, frame by frame, from float weights. */
+/**
+ * The whole network, frame by frame, from float weights. Every width, conv
+ * history and concatenation comes from `layerSpecs`, so the engine's
+ * agreement with this reference (tests/nnet.test.ts) is its agreement with
+ * that description; only the roles of the heads (fc_g gains, fc_r
+ * strengths, fc_vad VAD) are named here.
+ */
 export class RefNetwork {
-  private hist1: Float32Array[];
-  private hist2: Float32Array[];
-  private h: Float32Array[];
+  private readonly specs: LayerSpec[];
+  /** conv layers: the last k inputs, oldest first */
+  private hist = new Map<string, ArrayLike<number>[]>();
+  /** GRU states */
+  private h = new Map<string, Float32Array>();
   private readonly q: (v: ArrayLike<number>) => Float32Array;
 
   constructor(readonly config: ModelConfig, readonly w: FloatTensors, opts: { quantizeActivations?: boolean } = {}) {
     this.q = opts.quantizeActivations ? (v) => Float32Array.from(v, quantizeActivation) : (v) => Float32Array.from(v);
-    this.hist1 = []; this.hist2 = []; this.h = [];
+    this.specs = layerSpecs(config);
     this.reset();
   }
 
   /** Zero conv histories and GRU states. */
   reset(): void {
-    const c = this.config;
-    this.hist1 = Array.from({ length: c.conv1.k }, () => new Float32Array(c.dense));
-    this.hist2 = Array.from({ length: c.conv2.k }, () => new Float32Array(c.conv1.out));
-    this.h = Array.from({ length: c.gruLayers + 2 }, (_, i) => new Float32Array(i === c.gruLayers + 1 ? c.gruR : c.gru));
-  }
-
-  private dense(name: string, x: ArrayLike<number>, act: "tanh" | "sigmoid"): Float32Array {
-    const l = layerSpecs(this.config).find((s) => s.name === name)!;
-    return denseRef(this.w[`${name}.w`], this.w[`${name}.b`], l.out, l.in, x, act);
-  }
-
-  private gru(name: string, idx: number, x: ArrayLike<number>): Float32Array {
-    const l = layerSpecs(this.config).find((s) => s.name === name)!;
-    const w = this.w;
-    const h = gruRef(w[`${name}.w_ih`], w[`${name}.w_hh`], w[`${name}.b_ih`], w[`${name}.b_hh`], l.out, l.in,
-      x, this.h[idx], this.q(this.h[idx]));
-    this.h[idx] = h;
-    return h;
-  }
-
-  /** One frame: returns outputs and every layer's output (engine layer order). */
-  step(features: ArrayLike<number>): { gains: Float32Array; strengths: Float32Array; vad: number; layers: Float32Array[] } {
-    const c = this.config;
-    const cat = (parts: ArrayLike<number>[]) => {
-      const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-      let o = 0;
-      for (const p of parts) { out.set(p as ArrayLike<number>, o); o += p.length; }
-      return out;
-    };
-    const fcIn = this.dense("fc_in", features, "tanh");
-    this.hist1.shift(); this.hist1.push(this.q(fcIn));
-    const conv1 = this.dense("conv1", cat(this.hist1), "tanh");
-    this.hist2.shift(); this.hist2.push(this.q(conv1));
-    const conv2 = this.dense("conv2", cat(this.hist2), "tanh");
-    const trunk: Float32Array[] = [];
-    let x: Float32Array = this.q(conv2);
-    for (let i = 0; i < c.gruLayers; i++) {
-      trunk.push(this.gru(`gru${i + 1}`, i, x));
-      x = this.q(trunk[i]);
+    this.hist.clear(); this.h.clear();
+    for (const l of this.specs) {
+      if (l.k > 1) this.hist.set(l.name, Array.from({ length: l.k }, () => new Float32Array(l.in / l.k)));
+      if (l.kind === "gru") this.h.set(l.name, new Float32Array(l.out));
     }
-    const gruG = this.gru("gru_g", c.gruLayers, x);
-    const last = this.q(trunk[c.gruLayers - 1]);
-    const gruR = this.gru("gru_r", c.gruLayers + 1, cat([this.q(conv2), last]));
-    const gains = this.dense("fc_g", cat([this.q(conv2), ...trunk.map((t) => this.q(t)), this.q(gruG)]), "sigmoid");
-    const strengths = this.dense("fc_r", this.q(gruR), "sigmoid");
-    const vadOut = c.vad ? this.dense("fc_vad", last, "sigmoid") : new Float32Array(1);
-    const layers = [fcIn, conv1, conv2, ...trunk, gruG, gruR, gains, strengths, vadOut];
-    return { gains, strengths, vad: vadOut[0], layers };
   }
+
+  /** One frame: returns outputs and every layer's output (engine layer order; zeros for an absent layer). */
+  step(features: ArrayLike<number>): { gains: Float32Array; strengths: Float32Array; vad: number; layers: Float32Array[] } {
+    const out = new Map<string, Float32Array>();
+    const w = this.w;
+    for (const l of this.specs) {
+      if (!l.present) continue;
+      // Only fc_in reads float features; every other input is an activation the engine keeps as int8-grid int16.
+      const parts = l.inputs.map((n) => (n === "features" ? features : this.q(out.get(n)!)));
+      let x: ArrayLike<number> = parts.length === 1 ? parts[0] : cat(parts);
+      const hist = this.hist.get(l.name);
+      if (hist) { hist.shift(); hist.push(x); x = cat(hist); }
+      let y: Float32Array;
+      if (l.kind === "dense") {
+        y = denseRef(w[`${l.name}.w`], w[`${l.name}.b`], l.out, l.in, x, l.activation as "tanh" | "sigmoid");
+      } else {
+        const h = this.h.get(l.name)!;
+        y = gruRef(w[`${l.name}.w_ih`], w[`${l.name}.w_hh`], w[`${l.name}.b_ih`], w[`${l.name}.b_hh`], l.out, l.in, x, h, this.q(h));
+        this.h.set(l.name, y);
+      }
+      out.set(l.name, y);
+    }
+    const layers = this.specs.map((l) => out.get(l.name) ?? new Float32Array(l.out));
+    return { gains: out.get("fc_g")!, strengths: out.get("fc_r")!, vad: out.get("fc_vad")?.[0] ?? 0, layers };
+  }
+}
+
+function cat(parts: ArrayLike<number>[]): Float32Array {
+  const r = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+  let o = 0;
+  for (const p of parts) { r.set(p, o); o += p.length; }
+  return r;
 }

@@ -2,7 +2,7 @@
 // and a look at the network's recurrent state.
 import type { Denoiser } from "../host/denoiser.js";
 import type { ModelConfig } from "../host/model-file.js";
-import { crc32 } from "../host/model-file.js";
+import { crc32, layerSpecs } from "../host/model-file.js";
 import { rng } from "./util.js";
 
 /**
@@ -20,11 +20,9 @@ export function gruStates(d: Denoiser, c: ModelConfig | null | undefined): Float
   if (!c || !d.hasModel) return [];
   const ex = d.engine.exports;
   const out: Float32Array[] = [];
-  // engine layer indices: 3 .. 3 + gruLayers are gru1..gruN and gru_g, then gru_r
-  for (let l = 3; l <= c.gruLayers + 4; l++) {
-    const width = l === c.gruLayers + 4 ? c.gruR : c.gru;
-    out.push(new Float32Array(ex.memory.buffer, ex.modelLayerOutPtr(l), width));
-  }
+  layerSpecs(c).forEach((l, i) => {
+    if (l.kind === "gru") out.push(new Float32Array(ex.memory.buffer, ex.modelLayerOutPtr(i), l.out));
+  });
   return out;
 }
 

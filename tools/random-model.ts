@@ -7,17 +7,18 @@
  * 1/fan_in (pre-activations of order 1, so tanh/sigmoid are exercised over
  * their whole range), biases uniform in +-0.1.
  */
-import { layerSpecs, writeModelFile, type FloatTensors, type ModelConfig } from "../host/model-file.js";
+import { DEFAULT_CONFIG, layerSpecs, writeModelFile, type FloatTensors, type ModelConfig } from "../host/model-file.js";
 import { mulberry32 as rng } from "../host/dataset/rng.js";
 /** Seeded uniform PRNG (mulberry32). */
 export { rng };
 
-/** The paper's layout with free widths. */
+/** DEFAULT_CONFIG with conv1, conv2 and gru set to `width` (the one knob the trainer's --width turns). */
 export function makeConfig(width: number, opts: { dense?: number; gruR?: number; gruLayers?: number; vad?: boolean } = {}): ModelConfig {
+  const d = DEFAULT_CONFIG;
   return {
-    nFeatures: 70, nBands: 34, lookahead: 2, dense: opts.dense ?? 128,
-    conv1: { k: 5, out: width }, conv2: { k: 3, out: width },
-    gru: width, gruLayers: opts.gruLayers ?? 3, gruR: opts.gruR ?? 128, vad: opts.vad ?? true,
+    nFeatures: d.nFeatures, nBands: d.nBands, lookahead: d.lookahead, dense: opts.dense ?? d.dense,
+    conv1: { k: d.conv1.k, out: width }, conv2: { k: d.conv2.k, out: width },
+    gru: width, gruLayers: opts.gruLayers ?? d.gruLayers, gruR: opts.gruR ?? d.gruR, vad: opts.vad ?? d.vad,
   };
 }
 
@@ -72,7 +73,8 @@ async function main(argv: string[]): Promise<void> {
     const i = argv.indexOf(name);
     return i >= 0 ? Number(argv[i + 1]) : d;
   };
-  const c = makeConfig(arg("--width", 512), { dense: arg("--dense", 128), gruR: arg("--gru-r", 128), gruLayers: arg("--layers", 3) });
+  const dc = DEFAULT_CONFIG;
+  const c = makeConfig(arg("--width", dc.gru), { dense: arg("--dense", dc.dense), gruR: arg("--gru-r", dc.gruR), gruLayers: arg("--layers", dc.gruLayers) });
   const bytes = randomModelFile(c, arg("--seed", 1));
   const fs = await import("node:fs");
   fs.writeFileSync(out, bytes);

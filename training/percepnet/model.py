@@ -4,42 +4,14 @@ Everything is causal in time: convolutions see only the current and past
 frames (zero history before the first frame), so the look-ahead comes from
 delayed targets, exactly as the streaming wasm engine computes it.
 """
-import copy
+import re
 
 import torch
 from torch import nn
 import torch.nn.functional as F
 
-DEFAULT_CONFIG = {
-    "nFeatures": 70, "nBands": 34, "lookahead": 2,
-    "dense": 128, "conv1": {"k": 5, "out": 512}, "conv2": {"k": 3, "out": 512},
-    "gru": 512, "gruLayers": 3, "gruR": 128, "vad": True,
-}
-
-
-def make_config(overrides=None, width=None):
-    """Return a full config: DEFAULT_CONFIG updated by `overrides`.
-
-    `width`, if given, sets conv1.out, conv2.out and gru at once (the
-    single knob that trades quality for speed); explicit overrides win.
-    Nested dicts (conv1/conv2) are merged key by key.
-    """
-    cfg = copy.deepcopy(DEFAULT_CONFIG)
-    if width is not None:
-        cfg["conv1"]["out"] = cfg["conv2"]["out"] = cfg["gru"] = int(width)
-    for key, val in (overrides or {}).items():
-        if key not in cfg:
-            raise ValueError(f"unknown config key {key!r}")
-        if isinstance(cfg[key], dict):
-            unknown = set(val) - set(cfg[key])
-            if unknown:
-                raise ValueError(f"unknown keys {sorted(unknown)} in {key}")
-            cfg[key].update(val)
-        else:
-            cfg[key] = val
-    if cfg["gruLayers"] < 1:
-        raise ValueError("gruLayers must be >= 1")
-    return cfg
+# DEFAULT_CONFIG and make_config live in topology.py (torch-free) and are re-exported here.
+from .topology import DEFAULT_CONFIG, layer_specs, make_config  # noqa: F401
 
 
 class CausalConv(nn.Module):
@@ -69,23 +41,33 @@ class PercepNet(nn.Module):
         super().__init__()
         cfg = make_config(config)
         self.config = cfg
-        nf, nb, d = cfg["nFeatures"], cfg["nBands"], cfg["dense"]
-        c1, c2 = cfg["conv1"], cfg["conv2"]
-        h, hr, n = cfg["gru"], cfg["gruR"], cfg["gruLayers"]
+        spec = {s["name"]: s for s in layer_specs(cfg)}
+
+        def lin(name):
+            return nn.Linear(spec[name]["in"], spec[name]["out"])
+
+        def gru(name):
+            return nn.GRU(spec[name]["in"], spec[name]["out"], batch_first=True)
+
+        def conv(name):
+            s = spec[name]
+            return CausalConv(s["in"] // s["k"], s["out"], s["k"])
+
         # Input normalisation used in training only; export folds it into fc_in
         # (see pnm.float_tensors), so the model file keeps the plain contract.
-        self.register_buffer("feat_mean", torch.zeros(nf))
-        self.register_buffer("feat_scale", torch.ones(nf))
-        self.fc_in = nn.Linear(nf, d)
-        self.conv1 = CausalConv(d, c1["out"], c1["k"])
-        self.conv2 = CausalConv(c1["out"], c2["out"], c2["k"])
-        self.grus = nn.ModuleList(
-            [nn.GRU(c2["out"] if i == 0 else h, h, batch_first=True) for i in range(n)])
-        self.gru_g = nn.GRU(h, h, batch_first=True)
-        self.fc_g = nn.Linear(c2["out"] + (n + 1) * h, nb)
-        self.gru_r = nn.GRU(c2["out"] + h, hr, batch_first=True)
-        self.fc_r = nn.Linear(hr, nb)
-        self.fc_vad = nn.Linear(h, 1) if cfg["vad"] else None
+        self.register_buffer("feat_mean", torch.zeros(cfg["nFeatures"]))
+        self.register_buffer("feat_scale", torch.ones(cfg["nFeatures"]))
+        # Built in this order, not the engine's, because the order fixes which
+        # random numbers each layer's initialisation draws for a given seed.
+        self.fc_in = lin("fc_in")
+        self.conv1 = conv("conv1")
+        self.conv2 = conv("conv2")
+        self.grus = nn.ModuleList([gru(f"gru{i + 1}") for i in range(cfg["gruLayers"])])
+        self.gru_g = gru("gru_g")
+        self.fc_g = lin("fc_g")
+        self.gru_r = gru("gru_r")
+        self.fc_r = lin("fc_r")
+        self.fc_vad = lin("fc_vad") if spec["fc_vad"]["present"] else None
 
     def set_normalization(self, mean, std):
         """Normalise inputs as (x - mean) / std; std floored so constant features stay finite."""
@@ -99,14 +81,20 @@ class PercepNet(nn.Module):
         return w, self.fc_in.bias - w @ self.feat_mean
 
     def layers(self):
-        """(file name, module) pairs in the order of the model file's tensor table."""
-        out = [("fc_in", self.fc_in), ("conv1", self.conv1.conv), ("conv2", self.conv2.conv)]
-        out += [(f"gru{i + 1}", g) for i, g in enumerate(self.grus)]
-        out += [("gru_g", self.gru_g), ("fc_g", self.fc_g),
-                ("gru_r", self.gru_r), ("fc_r", self.fc_r)]
-        if self.fc_vad is not None:
-            out.append(("fc_vad", self.fc_vad))
-        return out
+        """(file name, module) pairs for every present layer of topology.layer_specs.
+
+        In the order the modules were built (gru_g, fc_g, gru_r, fc_r rather
+        than the engine's gru_g, gru_r, fc_g, fc_r): that is the order of the
+        tensor table export writes, which the host and the engine read by name.
+        """
+        named = [(s["name"], self._layer_module(s["name"])) for s in layer_specs(self.config) if s["present"]]
+        built = {id(m): i for i, m in enumerate(self.modules())}
+        return sorted(named, key=lambda nm: built[id(nm[1])])
+
+    def _layer_module(self, name):
+        trunk = re.fullmatch(r"gru(\d+)", name)
+        mod = self.grus[int(trunk[1]) - 1] if trunk else getattr(self, name)
+        return mod.conv if isinstance(mod, CausalConv) else mod
 
     def _heads(self, c2, trunk, hg, hr, logits):
         zg = self.fc_g(torch.cat([c2, *trunk, hg], dim=-1))
@@ -167,13 +155,8 @@ class PercepNet(nn.Module):
 
 def count_macs(config):
     """Multiply-adds per frame (weights touched once per 10 ms step)."""
-    cfg = make_config(config)
-    d, h, hr, n = cfg["dense"], cfg["gru"], cfg["gruR"], cfg["gruLayers"]
-    c1, c2 = cfg["conv1"]["out"], cfg["conv2"]["out"]
-    m = cfg["nFeatures"] * d + cfg["conv1"]["k"] * d * c1 + cfg["conv2"]["k"] * c1 * c2
-    m += 3 * h * (c2 + h) + (n - 1) * 6 * h * h + 6 * h * h
-    m += (c2 + (n + 1) * h) * cfg["nBands"]
-    m += 3 * hr * (c2 + h + hr) + hr * cfg["nBands"]
-    if cfg["vad"]:
-        m += h
+    m = 0
+    for s in layer_specs(make_config(config)):
+        if s["present"]:
+            m += s["in"] * s["out"] if s["kind"] == "dense" else 3 * s["out"] * (s["in"] + s["out"])
     return m

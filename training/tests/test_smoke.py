@@ -21,7 +21,8 @@ from training.percepnet.data import CropSampler, eval_batches
 from training.percepnet.loss import percepnet_loss
 from training.percepnet.model import PercepNet, make_config
 from training.percepnet.pnf import PnfFile, pack_targets, write_pnf
-from training.percepnet.pnm import conv_to_matrix, dequantized_model, export_model, read_pnm
+from training.percepnet import topology
+from training.percepnet.pnm import conv_to_matrix, dequantized_model, export_model, model_tensors, read_pnm
 
 torch.set_num_threads(1)
 TINY = {"dense": 16, "conv1": {"k": 5, "out": 16}, "conv2": {"k": 3, "out": 24},
@@ -148,6 +149,24 @@ class ModelTest(unittest.TestCase):
         self.assertEqual(m.gru_r.input_size, 24 + 16)
         with self.assertRaises(ValueError):
             make_config({"grue": 3})
+
+    def test_layers_follow_the_hosts_description(self):
+        # layers.json is host/model-file.ts's layer list (tools/layers-json.ts): the
+        # export must write exactly its tensors, and no parameter may lie outside them.
+        with open(os.path.join(os.path.dirname(topology.__file__), "layers.json")) as f:
+            cases = json.load(f)["configs"]
+        dtypes = {np.dtype(np.int8): "i8", np.dtype(np.float32): "f32"}
+        for case in cases:
+            with self.subTest(config=case["name"]):
+                m = PercepNet(case["config"])
+                got = {n: (dtypes[a.dtype], list(a.shape)) for n, a in model_tensors(m)}
+                self.assertEqual(got, {t["name"]: (t["dtype"], t["shape"]) for t in case["tensors"]})
+                covered = {id(p) for _, mod in m.layers() for p in mod.parameters()}
+                self.assertEqual(covered, {id(p) for p in m.parameters()})
+                with torch.no_grad():
+                    g, r, v = m(torch.zeros(1, 3, 70))
+                self.assertEqual(g.shape, (1, 3, 34))
+                self.assertEqual(v is None, not case["config"]["vad"])
 
 
 class LossTest(unittest.TestCase):
