@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_CONFIG, layerSpecs, parseModelFile, tensorSpecs, type ModelConfig, type TensorSpec } from "../host/model-file.js";
-import type { ModelExports } from "../host/model.js";
+import type { PercepnetExports as ModelExports } from "../host/engine.js";
 import { LAYERS_JSON, NAMED_CONFIGS, layersJson } from "../tools/layers-json.js";
 import { makeConfig } from "../tools/random-model.js";
 import { ROOT, wasmInstance } from "./util.js";
