@@ -121,3 +121,13 @@ test("docs/API.md lists every export of host/index.ts (a new export without docs
   const missing = names.filter((n) => !new RegExp("^#{2,4} `" + n + "`", "m").test(doc));
   assert.deepEqual(missing, [], `exports missing from docs/API.md: ${missing.join(", ")}`);
 });
+
+test("README's API section names every exported function and class (a new one without a README line fails here)", () => {
+  const readme = readFileSync(`${ROOT}README.md`, "utf8");
+  const section = readme.slice(readme.indexOf("## API"), readme.indexOf("\n## ", readme.indexOf("## API") + 1));
+  assert.ok(section.length > 200, "README has an API section");
+  const fns = Object.entries(api).filter(([, v]) => typeof v === "function").map(([k]) => k);
+  assert.ok(fns.length > 15);
+  const missing = fns.filter((n) => !section.includes("`" + n) && !new RegExp("[ (`.]" + n + "\\(").test(section));
+  assert.deepEqual(missing, [], `exported functions without a README API line: ${missing.join(", ")}`);
+});
