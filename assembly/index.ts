@@ -3,7 +3,7 @@
 import { REAL_N, NBINS, rfft, irfft, cfft } from "./fft";
 import { NB_BANDS, bandEnergy, bandCorr, interpBands } from "./bands";
 import { NB_FEATURES } from "./features";
-import { combTaps, combFilter, COMB_TAPS } from "./comb";
+import { combTaps, combFilter } from "./comb";
 import { analyze, synthesize } from "./stft";
 import * as F from "./frame";
 import * as Pt from "./pitch";
@@ -34,10 +34,10 @@ export function frameVad(): f32 { return F.frameVad; }
 export function frameCleanEnergy(): f32 { return F.cleanEnergy; }
 export function frameNoisyEnergy(): f32 { return F.noisyEnergy; }
 export function frameSanitised(): i32 { return F.inputWasSanitised; }
-export function pitchCurrent(): i32 { return Pt.pitchCurrent; }
-export function pitchCurrentCorr(): f32 { return Pt.pitchCurrentCorr; }
-export function pitchDelayed(): i32 { return Pt.pitchDelayed; }
-export function pitchDelayedCorr(): f32 { return Pt.pitchDelayedCorr; }
+export function pitchCurrent(): i32 { return F.pitch.current.period; }
+export function pitchCurrentCorr(): f32 { return F.pitch.current.corr; }
+export function pitchDelayed(): i32 { return F.pitch.delayed.period; }
+export function pitchDelayedCorr(): f32 { return F.pitch.delayed.corr; }
 
 // --- DSP blocks exposed on scratch buffers, for tests and benchmarks ---
 const scratchA = new StaticArray<f32>(4096);
@@ -64,20 +64,19 @@ export function testBandCorr(): void { bandCorr(scratchA, scratchB, scratchC); }
 /** A[0..34) band values -> C[0..481) bin values. */
 export function testInterp(): void { interpBands(scratchA, scratchC); }
 /** taps for period T with `future` look-ahead samples -> C[0..11), returns sigma^2. */
-export function testCombTaps(T: i32, future: i32): f32 {
-  const s = combTaps(T, future);
-  for (let i = 0; i < 11; i++) scratchC[i] = COMB_TAPS[i];
-  return s;
-}
-/** comb-filter A (4096 samples) at window start `start` with period T -> B[0..960). */
-export function testCombFilter(start: i32, T: i32): void { combFilter(scratchA, start, T, scratchB); }
+export function testCombTaps(T: i32, future: i32): f32 { return combTaps(T, future, scratchC); }
+/** comb-filter A (4096 samples) at window start `start` with period T and the taps in C[0..11) -> B[0..960). */
+export function testCombFilter(start: i32, T: i32): void { combFilter(scratchA, start, T, scratchC, scratchB); }
+// A tracker of its own, so that testPitch leaves the frame loop's pitch state alone.
+const hookPitch = new Pt.PitchTracker();
 /** pitch tracker on A with the window ending at `end` (needs end >= 2688). */
-export function testPitch(end: i32): void { Pt.pitchUpdate(scratchA, end); }
+export function testPitch(end: i32): void { Pt.pitchUpdate(hookPitch, scratchA, end); }
+const mixOut = new StaticArray<f32>(2 * NBINS);
 /**
  * Mixing, postfilter and band rescaling of the frame loop on its current
- * state (the last frame's spectra and applied gains); only frame scratch is
- * written, so the next processFrame() is unaffected. For the benchmark.
+ * state (the last frame's spectra and applied gains) into a buffer of its
+ * own, so the next processFrame() is unaffected. For the benchmark.
  */
-export function testMixPostfilter(): void { F.mixPostfilter(); }
+export function testMixPostfilter(): void { F.mixPostfilterLastFrame(mixOut); }
 
 export * from "./model";
