@@ -3,7 +3,7 @@
  * f32 SIMD) and the per-frame cost of the whole network at widths 256 and
  * 512 (the paper's ~8 M weights), single thread.
  *
- *   npx asc assembly/index.ts --target release && npx asc assembly/index.ts --target scalar
+ *   npm run build:wasm   (the test builds: build/percepnet-test.wasm, percepnet-scalar-test.wasm)
  *   npx tsc -p tsconfig.json && node dist/bench/nnet-bench.js [--quick]
  *
  * Times are the median (and best) of several repeats of a loop run entirely inside
@@ -77,8 +77,9 @@ function frameCost(mod: WebAssembly.Module, width: number): { us: number; best: 
 
 async function main(): Promise<void> {
   const root = new URL("../../build/", import.meta.url);
-  const simd = await compileWasm(new URL("percepnet.wasm", root));
-  const scalar = await compileWasm(new URL("percepnet-scalar.wasm", root));
+  // the test builds: the kernels (nnet*) and modelRunRepeat are test hooks
+  const simd = await compileWasm(new URL("percepnet-test.wasm", root));
+  const scalar = await compileWasm(new URL("percepnet-scalar-test.wasm", root));
   const exS = instantiateSync(simd) as KernelExports;
   const exC = instantiateSync(scalar) as KernelExports;
   const G = (v: number) => (v / 1e9).toFixed(2).padStart(7);

@@ -1,7 +1,8 @@
 /**
  * The int8 inference engine against exact integer arithmetic and the float
  * reference (host/nnet-ref.ts), and the SIMD build against the scalar build.
- * Needs `npx asc assembly/index.ts --target release` and `--target scalar`.
+ * Runs on the test builds (the kernels and layer outputs are test hooks):
+ * `npx asc assembly/index-test.ts --target test` and `--target scalar-test`.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -22,8 +23,8 @@ interface KernelExports extends ModelExports {
   nnetQuantize(dst: number, src: number, n: number): void;
 }
 
-const simdModule = compileWasm(new URL("../../build/percepnet.wasm", import.meta.url));
-const scalarModule = compileWasm(new URL("../../build/percepnet-scalar.wasm", import.meta.url));
+const simdModule = compileWasm(new URL("../../build/percepnet-test.wasm", import.meta.url));
+const scalarModule = compileWasm(new URL("../../build/percepnet-scalar-test.wasm", import.meta.url));
 async function instances(): Promise<[string, KernelExports][]> {
   return [["simd", instantiateSync(await simdModule) as KernelExports], ["scalar", instantiateSync(await scalarModule) as KernelExports]];
 }

@@ -12,6 +12,14 @@ export { mulberry32 as rng } from "../host/dataset/rng.js";
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const SHARED = process.env.PERCEPNET_SHARED ?? `${ROOT}../shared`;
 export const SAMPLES = `${SHARED}/data/samples`;
+/**
+ * The test build: the shipped ABI plus the hooks of assembly/test-hooks.ts
+ * (scratch buffers and test* blocks, nnet* kernels, modelLayerOutPtr,
+ * modelRunRepeat). Never shipped; tests/exports.test.ts checks both lists.
+ */
+export const TEST_WASM = "build/percepnet-test.wasm";
+/** The test build without SIMD, for the SIMD == scalar kernel checks. */
+export const SCALAR_TEST_WASM = "build/percepnet-scalar-test.wasm";
 
 let mod: Promise<WebAssembly.Module> | undefined;
 export function wasmModule(file = "build/percepnet.wasm"): Promise<WebAssembly.Module> {
