@@ -11,12 +11,12 @@
 import { REAL_N, NBINS } from "./fft";
 import { HOP, analyze, synthesize } from "./stft";
 import { NB_BANDS, bandEnergy, bandCorr, interpBands } from "./bands";
-import { pitchUpdate, pitchReset, pitchCurrent, pitchCurrentCorr, pitchDelayed, pitchDelayedCorr, PITCH_MAX } from "./pitch";
-import { combTaps, combFilter, COMB_M } from "./comb";
+import { PitchTracker, pitchUpdate, PITCH_MAX } from "./pitch";
+import { combTaps, combFilter, COMB_M, COMB_NTAPS } from "./comb";
 import { NB_FEATURES, computeFeatures } from "./features";
 import { coherence, oracleTargets } from "./targets";
 import { targetEnergies } from "./postfilter";
-import { networkReady, networkRun, networkGains, networkStrengths, networkVad, networkReset } from "./network";
+import { networkReady, networkRun, networkReset } from "./network";
 
 export const LOOKAHEAD: i32 = 2;
 export const DELAY: i32 = HOP + LOOKAHEAD * HOP; // 1440
@@ -58,11 +58,14 @@ export let cleanEnergy: f32 = 0; // clean energy of the delayed frame (16-bit un
 export let noisyEnergy: f32 = 0;
 export let inputWasSanitised: i32 = 0;
 
-// state
+// State of the one stream this instance denoises: module-level because one
+// wasm instance is one denoiser (the instance plays the part of rnnoise's
+// DenoiseState). Blocks get it, and return their results, through arguments.
 const hist = new StaticArray<f32>(HIST);
 const cleanHist = new StaticArray<f32>(HIST);
 const ola = new StaticArray<f32>(HOP);
-// scratch
+export const pitch = new PitchTracker();
+// scratch: written before it is read within one processFrame
 const Y = new StaticArray<f32>(2 * NBINS);
 const P = new StaticArray<f32>(2 * NBINS);
 const X = new StaticArray<f32>(2 * NBINS);
@@ -79,6 +82,8 @@ const qx = new StaticArray<f32>(NB_BANDS);
 const tgt = new StaticArray<f32>(NB_BANDS);
 const binR = new StaticArray<f32>(NBINS);
 const binS = new StaticArray<f32>(NBINS);
+const tapsNow = new StaticArray<f32>(COMB_NTAPS); // causal taps of frame t
+const tapsDel = new StaticArray<f32>(COMB_NTAPS); // look-ahead taps of frame t-2 (noisy and clean)
 
 export function setOptions(source: i32, comb: bool, postfilter: bool, gmin: f32, clean: bool): void {
   gainSource = source;
@@ -96,7 +101,7 @@ export function resetState(): void {
     unchecked(gains[b] = 1); unchecked(strengths[b] = 0);
     unchecked(oracleGains[b] = 1); unchecked(oracleStrengths[b] = 0);
   }
-  pitchReset();
+  pitch.reset();
   networkReset();
   frameVad = 0; cleanEnergy = 0; noisyEnergy = 0;
 }
@@ -117,9 +122,9 @@ function push(h: StaticArray<f32>, src: StaticArray<f32>): i32 {
   return bad;
 }
 
-// Comb-filter the window of h starting at `start`, transform it into `spec`.
-function combSpectrum(h: StaticArray<f32>, start: i32, T: i32, spec: StaticArray<f32>): void {
-  combFilter(h, start, T, pbuf);
+// Comb-filter the window of h starting at `start` with `taps`, transform it into `spec`.
+function combSpectrum(h: StaticArray<f32>, start: i32, T: i32, taps: StaticArray<f32>, spec: StaticArray<f32>): void {
+  combFilter(h, start, T, taps, pbuf);
   analyze(pbuf, 0, spec);
 }
 
@@ -130,20 +135,20 @@ function sumEnergy(E: StaticArray<f32>): f32 {
 }
 
 /**
- * Mixing, postfilter and band rescaling: Y (frame t-2) and its comb-filtered
- * P, weighted by the applied strengths, rescaled to the postfiltered target
- * energies of the applied gains -> Z. Reads only Y, P, Ey, gains, strengths,
- * so the benchmark can time it on its own between frames.
+ * Mixing, postfilter and band rescaling: the spectrum Y (band energies Ey)
+ * and its comb-filtered P, weighted by the band strengths, rescaled to the
+ * postfiltered target energies of the band gains -> Z.
  */
-export function mixPostfilter(): void {
-  interpBands(strengths, binR);
+function mixPostfilter(Y: StaticArray<f32>, P: StaticArray<f32>, Ey: StaticArray<f32>, bandGains: StaticArray<f32>,
+                       bandStrengths: StaticArray<f32>, postfilter: bool, Z: StaticArray<f32>): void {
+  interpBands(bandStrengths, binR);
   for (let k = 0; k < NBINS; k++) {
     const r = unchecked(binR[k]);
     unchecked(Z[2 * k] = (1 - r) * unchecked(Y[2 * k]) + r * unchecked(P[2 * k]));
     unchecked(Z[2 * k + 1] = (1 - r) * unchecked(Y[2 * k + 1]) + r * unchecked(P[2 * k + 1]));
   }
   bandEnergy(Z, Ez);
-  targetEnergies(gains, Ey, postfilterEnabled, tgt);
+  targetEnergies(bandGains, Ey, postfilter, tgt);
   for (let b = 0; b < NB_BANDS; b++) {
     // the same epsilon on both sides makes unity gains exactly transparent
     unchecked(tgt[b] = Mathf.sqrt((unchecked(tgt[b]) + 1e-3) / (unchecked(Ez[b]) + 1e-3)));
@@ -166,20 +171,21 @@ export function processFrame(): void {
   // --- frame t: features for the network ---
   analyze(hist, cur, Y);
   bandEnergy(Y, Ey);
-  pitchUpdate(hist, HIST);
-  combTaps(pitchCurrent, 0);
-  combSpectrum(hist, cur, pitchCurrent, P);
+  pitchUpdate(pitch, hist, HIST);
+  const Tnow = pitch.current.period, Tdel = pitch.delayed.period;
+  combTaps(Tnow, 0, tapsNow);
+  combSpectrum(hist, cur, Tnow, tapsNow, P);
   bandEnergy(P, Ep);
   bandCorr(Y, P, Cb);
   coherence(Cb, Ey, Ep, qy);
-  computeFeatures(Ey, qy, pitchCurrent, pitchCurrentCorr, features);
+  computeFeatures(Ey, qy, Tnow, pitch.current.corr, features);
 
   // --- frame t-2: the spectrum we modify ---
   analyze(hist, del, Y);
   bandEnergy(Y, Ey);
   noisyEnergy = sumEnergy(Ey);
-  const sigma2 = combTaps(pitchDelayed, LOOKAHEAD * HOP);
-  combSpectrum(hist, del, pitchDelayed, P);
+  const sigma2 = combTaps(Tdel, LOOKAHEAD * HOP, tapsDel);
+  combSpectrum(hist, del, Tdel, tapsDel, P);
   bandEnergy(P, Ep);
   bandCorr(Y, P, Cb);
   coherence(Cb, Ey, Ep, qy);
@@ -188,7 +194,7 @@ export function processFrame(): void {
     analyze(cleanHist, del, X);
     bandEnergy(X, Ex);
     cleanEnergy = sumEnergy(Ex);
-    combSpectrum(cleanHist, del, pitchDelayed, Z);
+    combSpectrum(cleanHist, del, Tdel, tapsDel, Z);
     bandEnergy(Z, Epx);
     bandCorr(X, Z, Cb);
     coherence(Cb, Ex, Epx, qx);
@@ -196,12 +202,7 @@ export function processFrame(): void {
   }
 
   if (gainSource == GAIN_NETWORK && networkReady()) {
-    networkRun(features);
-    for (let b = 0; b < NB_BANDS; b++) {
-      unchecked(gains[b] = unchecked(networkGains[b]));
-      unchecked(strengths[b] = unchecked(networkStrengths[b]));
-    }
-    const vad = networkVad();
+    const vad = networkRun(features, gains, strengths);
     frameVad = vad >= 0 && vad <= 1 ? vad : 0; // NaN only from a degenerate model
   } else if (gainSource == GAIN_ORACLE && hasClean) {
     for (let b = 0; b < NB_BANDS; b++) {
@@ -219,7 +220,7 @@ export function processFrame(): void {
     unchecked(strengths[b] = combEnabled && r > 0 ? (r > 1 ? 1 : r) : 0);
   }
 
-  mixPostfilter();
+  mixPostfilter(Y, P, Ey, gains, strengths, postfilterEnabled, Z);
   synthesize(Z, ola, outBuf);
   let bad = false;
   for (let i = 0; i < HOP; i++) {
@@ -232,4 +233,13 @@ export function processFrame(): void {
     resetState();
     for (let i = 0; i < HOP; i++) unchecked(outBuf[i] = 0);
   }
+}
+
+/**
+ * mixPostfilter on the last frame's Y, P, Ey and applied gains and strengths
+ * into `out`: the benchmark times the block on real state between frames
+ * without touching that state (assembly/test-hooks.ts).
+ */
+export function mixPostfilterLastFrame(out: StaticArray<f32>): void {
+  mixPostfilter(Y, P, Ey, gains, strengths, postfilterEnabled, out);
 }

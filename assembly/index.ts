@@ -1,12 +1,12 @@
 // The ABI of percepnet.wasm: plain numbers and byte offsets into linear
 // memory (documented in docs/ARCHITECTURE.md). One instance = one denoiser.
-import { REAL_N, NBINS, rfft, irfft, cfft } from "./fft";
-import { NB_BANDS, bandEnergy, bandCorr, interpBands } from "./bands";
+// Everything exported here ships; hooks that reach single blocks for tests
+// and benchmarks are in test-hooks.ts, built only into the test build
+// (index-test.ts), and tests/exports.test.ts holds this list to the one
+// the host is written against.
+import { NB_BANDS } from "./bands";
 import { NB_FEATURES } from "./features";
-import { combTaps, combFilter, COMB_TAPS } from "./comb";
-import { analyze, synthesize } from "./stft";
 import * as F from "./frame";
-import * as Pt from "./pitch";
 
 export const ABI_VERSION: i32 = 1;
 export const FRAME_SIZE: i32 = 480;
@@ -34,50 +34,12 @@ export function frameVad(): f32 { return F.frameVad; }
 export function frameCleanEnergy(): f32 { return F.cleanEnergy; }
 export function frameNoisyEnergy(): f32 { return F.noisyEnergy; }
 export function frameSanitised(): i32 { return F.inputWasSanitised; }
-export function pitchCurrent(): i32 { return Pt.pitchCurrent; }
-export function pitchCurrentCorr(): f32 { return Pt.pitchCurrentCorr; }
-export function pitchDelayed(): i32 { return Pt.pitchDelayed; }
-export function pitchDelayedCorr(): f32 { return Pt.pitchDelayedCorr; }
+export function pitchCurrent(): i32 { return F.pitch.current.period; }
+export function pitchCurrentCorr(): f32 { return F.pitch.current.corr; }
+export function pitchDelayed(): i32 { return F.pitch.delayed.period; }
+export function pitchDelayedCorr(): f32 { return F.pitch.delayed.corr; }
 
-// --- DSP blocks exposed on scratch buffers, for tests and benchmarks ---
-const scratchA = new StaticArray<f32>(4096);
-const scratchB = new StaticArray<f32>(4096);
-const scratchC = new StaticArray<f32>(4096);
-const olaScratch = new StaticArray<f32>(480);
-export function scratchAPtr(): usize { return changetype<usize>(scratchA); }
-export function scratchBPtr(): usize { return changetype<usize>(scratchB); }
-export function scratchCPtr(): usize { return changetype<usize>(scratchC); }
-/** A (960 real) -> B (481 complex). */
-export function testRfft(): void { rfft(scratchA, scratchB); }
-/** B (481 complex) -> A (960 real). */
-export function testIrfft(): void { irfft(scratchB, scratchA); }
-/** A (480 complex, in place). */
-export function testCfft(): void { cfft(scratchA); }
-/** window+FFT of A[0..960) -> B. */
-export function testAnalyze(): void { analyze(scratchA, 0, scratchB); }
-/** B spectrum -> 480 samples into C, overlap state kept in a scratch OLA. */
-export function testSynthesize(): void { synthesize(scratchB, olaScratch, scratchC); }
-/** band energies of B -> C[0..34). */
-export function testBandEnergy(): void { bandEnergy(scratchB, scratchC); }
-/** band correlation of A and B (spectra) -> C[0..34). */
-export function testBandCorr(): void { bandCorr(scratchA, scratchB, scratchC); }
-/** A[0..34) band values -> C[0..481) bin values. */
-export function testInterp(): void { interpBands(scratchA, scratchC); }
-/** taps for period T with `future` look-ahead samples -> C[0..11), returns sigma^2. */
-export function testCombTaps(T: i32, future: i32): f32 {
-  const s = combTaps(T, future);
-  for (let i = 0; i < 11; i++) scratchC[i] = COMB_TAPS[i];
-  return s;
-}
-/** comb-filter A (4096 samples) at window start `start` with period T -> B[0..960). */
-export function testCombFilter(start: i32, T: i32): void { combFilter(scratchA, start, T, scratchB); }
-/** pitch tracker on A with the window ending at `end` (needs end >= 2688). */
-export function testPitch(end: i32): void { Pt.pitchUpdate(scratchA, end); }
-/**
- * Mixing, postfilter and band rescaling of the frame loop on its current
- * state (the last frame's spectra and applied gains); only frame scratch is
- * written, so the next processFrame() is unaffected. For the benchmark.
- */
-export function testMixPostfilter(): void { F.mixPostfilter(); }
-
-export * from "./model";
+export {
+  modelConfigure, modelLayerCount, modelReserve, modelLoadTensor, modelReady, modelReset,
+  modelInputPtr, modelRun, modelGainsPtr, modelStrengthsPtr, modelVad, modelHasVad, modelBands,
+} from "./model";

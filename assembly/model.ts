@@ -17,6 +17,8 @@
  * modelReserve(bytes), copy the bytes there, modelLoadTensor(id, bytes) ->
  * modelReady() == 1 -> per frame: write 70 f32 at modelInputPtr(),
  * modelRun(), read modelGainsPtr(), modelStrengthsPtr(), modelVad().
+ * The kernel entry points (nnet*) and modelRunRepeat for tests and
+ * benchmarks are in assembly/test-hooks.ts.
  */
 import {
   allocAligned, pad4, pad16, packI8, packedBytes, matvecI8, matvecF32,
@@ -309,8 +311,9 @@ export function modelHasVad(): i32 { return hasVad ? 1 : 0; }
 export function modelBands(): i32 { return nBands; }
 
 /**
- * f32 output of a layer after the last run (debugging and tests): layer
- * index as in `modelLoadTensor`; GRUs give their state h.
+ * f32 output of a layer after the last run (debugging and tests; exported by
+ * the test build only): layer index as in `modelLoadTensor`; GRUs give their
+ * state h.
  */
 export function modelLayerOutPtr(layer: i32): usize {
   if (!configured || layer < 0 || layer >= modelLayerCount()) return 0;
@@ -323,36 +326,3 @@ export function modelLayerOutPtr(layer: i32): usize {
   if (layer == nGru + 6) return strengths;
   return hasVad ? vadOut : 0;
 }
-
-// Kernel entry points for tests and benchmarks (prefix nnet).
-
-/** Zeroed 16-aligned memory; load/test time only. */
-export function nnetAlloc(bytes: i32): usize { return allocAligned(bytes); }
-/** See nnet.ts packI8. */
-export function nnetPackI8(dst: usize, src: usize, rows: i32, cols: i32): void { packI8(dst, src, rows, cols); }
-/** Packed size of an int8 matrix. */
-export function nnetPackedBytes(rows: i32, cols: i32): i32 { return packedBytes(rows, cols); }
-/** See nnet.ts matvecI8 (scale 0: raw i32 sums). */
-export function nnetMatvecI8(out: usize, w: usize, scale: usize, bias: usize, rows: i32, cols: i32, x: usize): void {
-  matvecI8(out, w, scale, bias, rows, cols, x);
-}
-/** Run matvecI8 `reps` times (benchmark without per-call JS overhead). */
-export function nnetMatvecI8Repeat(out: usize, w: usize, scale: usize, bias: usize, rows: i32, cols: i32, x: usize, reps: i32): void {
-  for (let i = 0; i < reps; i++) matvecI8(out, w, scale, bias, rows, cols, x);
-}
-/** See nnet.ts matvecF32. */
-export function nnetMatvecF32(out: usize, w: usize, bias: usize, rows: i32, cols: i32, x: usize): void {
-  matvecF32(out, w, bias, rows, cols, x);
-}
-/** Run matvecF32 `reps` times. */
-export function nnetMatvecF32Repeat(out: usize, w: usize, bias: usize, rows: i32, cols: i32, x: usize, reps: i32): void {
-  for (let i = 0; i < reps; i++) matvecF32(out, w, bias, rows, cols, x);
-}
-/** In-place fast tanh. */
-export function nnetTanh(p: usize, n: i32): void { tanhVec(p, n); }
-/** In-place fast sigmoid. */
-export function nnetSigmoid(p: usize, n: i32): void { sigmoidVec(p, n); }
-/** f32 -> int16 round(127 x). */
-export function nnetQuantize(dst: usize, src: usize, n: i32): void { quantizeVec(dst, src, n); }
-/** Run modelRun `reps` times (benchmark). */
-export function modelRunRepeat(reps: i32): void { for (let i = 0; i < reps; i++) modelRun(); }

@@ -6,17 +6,15 @@ import { NB_BANDS } from "./bands";
 import { NB_FEATURES } from "./features";
 import { modelReady, modelRun, modelInputPtr, modelGainsPtr, modelStrengthsPtr, modelVad, modelReset } from "./model";
 
-export const networkGains = new StaticArray<f32>(NB_BANDS);
-export const networkStrengths = new StaticArray<f32>(NB_BANDS);
-
 export function networkReady(): bool { return modelReady() == 1; }
 
-export function networkRun(features: StaticArray<f32>): void {
+/** One network step on `features`: NB_BANDS gains and strengths into the caller's buffers; returns the VAD probability. */
+export function networkRun(features: StaticArray<f32>, gains: StaticArray<f32>, strengths: StaticArray<f32>): f32 {
   memory.copy(modelInputPtr(), changetype<usize>(features), <usize>(NB_FEATURES * 4));
   modelRun();
-  memory.copy(changetype<usize>(networkGains), modelGainsPtr(), <usize>(NB_BANDS * 4));
-  memory.copy(changetype<usize>(networkStrengths), modelStrengthsPtr(), <usize>(NB_BANDS * 4));
+  memory.copy(changetype<usize>(gains), modelGainsPtr(), <usize>(NB_BANDS * 4));
+  memory.copy(changetype<usize>(strengths), modelStrengthsPtr(), <usize>(NB_BANDS * 4));
+  return modelVad();
 }
 
-export function networkVad(): f32 { return modelVad(); }
 export function networkReset(): void { modelReset(); }

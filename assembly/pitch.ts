@@ -32,35 +32,54 @@ const SHORT_LAG_BIAS: f32 = 0.15; // score reduction over the whole lag range (l
 const SUB_OCTAVE_RATIO: f32 = 0.75;
 const SUB_OCTAVE_COST: f32 = 0.3;
 
+// Scratch of one update, handed from step to step as arguments: nothing here
+// outlives a pitchUpdate call, so trackers may share it.
 const dec = new StaticArray<f32>(DLEN);
 const white = new StaticArray<f32>(DLEN);
 const score = new StaticArray<f32>(NSTATE);
-const bias = new StaticArray<f32>(NSTATE);
-const acc = new StaticArray<f32>(NSTATE);
+const peak = new StaticArray<f32>(NSTATE);
 const accNew = new StaticArray<f32>(NSTATE);
-const back = new StaticArray<i32>(NSTATE * NHIST);
 const lpc = new StaticArray<f32>(5);
 const ac = new StaticArray<f32>(5);
-let frameCount: i32 = 0;
 
+const bias = new StaticArray<f32>(NSTATE);
 for (let i = 0; i < NSTATE; i++) {
   bias[i] = SHORT_LAG_BIAS * <f32>(Math.log(<f64>(i + LMIN) / <f64>LMIN) / Math.log(<f64>LMAX / <f64>LMIN));
 }
 
-/** Results of the last `pitchUpdate` (full-rate periods in samples). */
-export let pitchCurrent: i32 = PITCH_MIN * 4;
-export let pitchCurrentCorr: f32 = 0;
-export let pitchDelayed: i32 = PITCH_MIN * 4;
-export let pitchDelayedCorr: f32 = 0;
-
-export function pitchReset(): void {
-  for (let i = 0; i < NSTATE; i++) unchecked(acc[i] = 0);
-  for (let i = 0; i < NSTATE * NHIST; i++) unchecked(back[i] = i % NSTATE);
-  frameCount = 0;
-  pitchCurrent = PITCH_MIN * 4; pitchCurrentCorr = 0;
-  pitchDelayed = PITCH_MIN * 4; pitchDelayedCorr = 0;
+/** A full-rate period in samples and its normalised correlation in [0, 1]. */
+export class PitchEstimate {
+  period: i32 = PITCH_MIN * 4;
+  corr: f32 = 0;
 }
-pitchReset();
+
+/**
+ * One stream's pitch tracker: the Viterbi trellis (accumulated scores and
+ * back-pointers of the last NHIST frames) and the results of the last
+ * `pitchUpdate`. Its owner (frame.ts) keeps one per denoiser, as rnnoise
+ * keeps its pitch state in DenoiseState.
+ */
+export class PitchTracker {
+  acc: StaticArray<f32> = new StaticArray<f32>(NSTATE);
+  back: StaticArray<i32> = new StaticArray<i32>(NSTATE * NHIST);
+  frameCount: i32 = 0;
+  /** the newest frame's pitch (the network's features) */
+  current: PitchEstimate = new PitchEstimate();
+  /** the pitch of the frame LOOKAHEAD hops back, decided with look-ahead (its comb filter) */
+  delayed: PitchEstimate = new PitchEstimate();
+
+  constructor() { this.reset(); }
+
+  /** Back to the state of a new tracker (bit-exact). */
+  reset(): void {
+    const acc = this.acc, back = this.back;
+    for (let i = 0; i < NSTATE; i++) unchecked(acc[i] = 0);
+    for (let i = 0; i < NSTATE * NHIST; i++) unchecked(back[i] = i % NSTATE);
+    this.frameCount = 0;
+    this.current.period = PITCH_MIN * 4; this.current.corr = 0;
+    this.delayed.period = PITCH_MIN * 4; this.delayed.corr = 0;
+  }
+}
 
 // Anti-alias low-pass for the 4x decimation: a Hann-windowed sinc with a 3 kHz
 // cutoff. Pitch lives below a few kHz; keeping the coarse signal narrow also
@@ -80,8 +99,9 @@ const LP = new StaticArray<f32>(2 * LP_HALF + 1);
 }
 
 // Decimate x[end - DLEN*DEC, end) by 4 (the filter is centred, so the newest
-// LP_HALF samples of a window see only past taps: zero-weighted beyond `end`).
-function decimate(x: StaticArray<f32>, end: i32): void {
+// LP_HALF samples of a window see only past taps: zero-weighted beyond `end`)
+// into `dec` (DLEN).
+function decimate(x: StaticArray<f32>, end: i32, dec: StaticArray<f32>): void {
   const base = end - DLEN * DEC;
   for (let i = 0; i < DLEN; i++) {
     const c = base + i * DEC;
@@ -92,8 +112,8 @@ function decimate(x: StaticArray<f32>, end: i32): void {
 }
 
 // 4th-order LPC whitening: flattens formants so the correlation peaks at the
-// period rather than at a formant's ringing.
-function whiten(): void {
+// period rather than at a formant's ringing. `dec` -> `white` (DLEN each).
+function whiten(dec: StaticArray<f32>, white: StaticArray<f32>): void {
   for (let k = 0; k < 5; k++) {
     let s: f32 = 0;
     for (let i = k; i < DLEN; i++) s += unchecked(dec[i]) * unchecked(dec[i - k]);
@@ -126,7 +146,9 @@ function whiten(): void {
   }
 }
 
-function coarseScores(): void {
+// Normalised correlation of the newest DWIN whitened samples with each coarse
+// lag LMIN..LMAX -> `score` (NSTATE).
+function coarseScores(white: StaticArray<f32>, score: StaticArray<f32>): void {
   const x0 = DLEN - DWIN;
   let xx: f32 = 0;
   for (let i = x0; i < DLEN; i++) xx += unchecked(white[i]) * unchecked(white[i]);
@@ -147,8 +169,8 @@ function coarseScores(): void {
 // The coarse lags are integers at 12 kHz; a period between two of them shows
 // a lower correlation peak. Estimate the true peak height of each local
 // maximum by parabolic interpolation so that T and its multiples compete fairly.
-const peak = new StaticArray<f32>(NSTATE);
-function interpolatePeaks(): void {
+// In place on `score`.
+function interpolatePeaks(score: StaticArray<f32>): void {
   for (let i = 0; i < NSTATE; i++) {
     const c = unchecked(score[i]);
     unchecked(peak[i] = c);
@@ -166,7 +188,7 @@ function interpolatePeaks(): void {
   for (let i = 0; i < NSTATE; i++) unchecked(score[i] = unchecked(peak[i]));
 }
 
-function subOctavePenalty(i: i32): f32 {
+function subOctavePenalty(score: StaticArray<f32>, i: i32): f32 {
   const l = i + LMIN;
   const h = l >> 1;
   if (h - 1 < LMIN) return 0;
@@ -177,12 +199,14 @@ function subOctavePenalty(i: i32): f32 {
   return own > 0 && c > SUB_OCTAVE_RATIO * own ? SUB_OCTAVE_COST : 0;
 }
 
-function viterbi(): i32 {
+// One trellis step of `st` with this frame's `score`; returns the best state now.
+function viterbi(st: PitchTracker, score: StaticArray<f32>): i32 {
+  const acc = st.acc, back = st.back;
   let gmax: f32 = -1e30;
   for (let i = 0; i < NSTATE; i++) if (unchecked(acc[i]) > gmax) gmax = unchecked(acc[i]);
   let gArg = 0;
   for (let i = 0; i < NSTATE; i++) if (unchecked(acc[i]) == gmax) { gArg = i; break; }
-  const slot = (frameCount % NHIST) * NSTATE;
+  const slot = (st.frameCount % NHIST) * NSTATE;
   let best: f32 = -1e30, bestI = 0;
   for (let i = 0; i < NSTATE; i++) {
     let m = gmax - JUMP_COST, arg = gArg;
@@ -193,7 +217,7 @@ function viterbi(): i32 {
       const v = unchecked(acc[j]) - STEP_COST * d * d;
       if (v > m) { m = v; arg = j; }
     }
-    const s = m + unchecked(score[i]) - unchecked(bias[i]) - subOctavePenalty(i);
+    const s = m + unchecked(score[i]) - unchecked(bias[i]) - subOctavePenalty(score, i);
     unchecked(accNew[i] = s);
     unchecked(back[slot + i] = arg);
     if (s > best) { best = s; bestI = i; }
@@ -204,10 +228,8 @@ function viterbi(): i32 {
 }
 
 // Best full-rate period near `coarse` (a full-rate lag), by normalised correlation
-// of the WIN samples ending at `end` with their lagged copy. Returns the period;
-// the correlation is left in `refinedCorr`.
-let refinedCorr: f32 = 0;
-function refine(x: StaticArray<f32>, end: i32, coarse: i32): i32 {
+// of the WIN samples ending at `end` with their lagged copy -> `out`.
+function refine(x: StaticArray<f32>, end: i32, coarse: i32, out: PitchEstimate): void {
   const start = end - WIN;
   const xx = dot(x, start, x, start, WIN);
   let bestT = coarse, bestC: f32 = -2;
@@ -219,30 +241,30 @@ function refine(x: StaticArray<f32>, end: i32, coarse: i32): i32 {
     const c = xy / Mathf.sqrt(xx * yy + 1e-3);
     if (c > bestC) { bestC = c; bestT = T; }
   }
-  refinedCorr = bestC < 0 ? 0 : bestC;
-  return bestT;
+  out.period = bestT;
+  out.corr = bestC < 0 ? 0 : bestC;
 }
 
 /**
- * Track the pitch of the window `x[end - 960, end)`. `x` must hold at least
+ * Track the pitch of the window `x[end - 960, end)` with `st`, whose
+ * `current` and `delayed` receive the results. `x` must hold at least
  * PITCH_MAX + 960 + 2*480 samples before `end` (the delayed frame is
  * refined on the window ending 2 hops earlier).
  */
-export function pitchUpdate(x: StaticArray<f32>, end: i32): void {
-  decimate(x, end);
-  whiten();
-  coarseScores();
-  interpolatePeaks();
-  const bestNow = viterbi();
+export function pitchUpdate(st: PitchTracker, x: StaticArray<f32>, end: i32): void {
+  decimate(x, end, dec);
+  whiten(dec, white);
+  coarseScores(white, score);
+  interpolatePeaks(score);
+  const bestNow = viterbi(st, score);
   // backtrack LOOKAHEAD frames from the newest best state
-  let st = bestNow;
+  const back = st.back;
+  let path = bestNow;
   for (let d = 0; d < LOOKAHEAD; d++) {
-    const slot = ((frameCount - d + NHIST) % NHIST) * NSTATE;
-    st = unchecked(back[slot + st]);
+    const slot = ((st.frameCount - d + NHIST) % NHIST) * NSTATE;
+    path = unchecked(back[slot + path]);
   }
-  frameCount = (frameCount + 1) % (NHIST * 1000);
-  pitchCurrent = refine(x, end, (bestNow + LMIN) * DEC);
-  pitchCurrentCorr = refinedCorr;
-  pitchDelayed = refine(x, end - LOOKAHEAD * 480, (st + LMIN) * DEC);
-  pitchDelayedCorr = refinedCorr;
+  st.frameCount = (st.frameCount + 1) % (NHIST * 1000);
+  refine(x, end, (bestNow + LMIN) * DEC, st.current);
+  refine(x, end - LOOKAHEAD * 480, (path + LMIN) * DEC, st.delayed);
 }

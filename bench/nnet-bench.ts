@@ -3,7 +3,7 @@
  * f32 SIMD) and the per-frame cost of the whole network at widths 256 and
  * 512 (the paper's ~8 M weights), single thread.
  *
- *   npx asc assembly/index.ts --target release && npx asc assembly/index.ts --target scalar
+ *   npm run build:wasm   (the test builds: build/percepnet-test.wasm, percepnet-scalar-test.wasm)
  *   npx tsc -p tsconfig.json && node dist/bench/nnet-bench.js [--quick]
  *
  * Times are the median (and best) of several repeats of a loop run entirely inside
@@ -11,12 +11,12 @@
  */
 import { performance } from "node:perf_hooks";
 import { compileWasm } from "../host/wasm.js";
-import { Engine, type PercepnetExports } from "../host/engine.js";
+import { Engine, type TestHookExports } from "../host/engine.js";
 import { NetworkRunner } from "../host/model.js";
 import { parseModelFile, weightCount } from "../host/model-file.js";
 import { makeConfig, randomFeatures, randomModelFile, rng } from "../tools/random-model.js";
 
-type KernelExports = PercepnetExports;
+type KernelExports = TestHookExports;
 
 const quick = process.argv.includes("--quick");
 const REPEATS = quick ? 3 : 7;
@@ -66,16 +66,17 @@ function frameCost(mod: WebAssembly.Module, width: number): { us: number; best: 
   const net = new NetworkRunner(new Engine(mod), parseModelFile(randomModelFile(c, 1)));
   for (const f of randomFeatures(50, 70, 3)) net.step(f);
   const frames = quick ? 100 : 300;
-  const s = timeIt(() => net.exports.modelRunRepeat(frames));
+  const s = timeIt(() => (net.exports as TestHookExports).modelRunRepeat(frames));
   return { us: (s.med / frames) * 1e6, best: (s.best / frames) * 1e6, weights: weightCount(c) };
 }
 
 async function main(): Promise<void> {
   const root = new URL("../../build/", import.meta.url);
-  const simd = await compileWasm(new URL("percepnet.wasm", root));
-  const scalar = await compileWasm(new URL("percepnet-scalar.wasm", root));
-  const exS = new Engine(simd).exports;
-  const exC = new Engine(scalar).exports;
+  // the test builds: the kernels (nnet*) and modelRunRepeat are test hooks
+  const simd = await compileWasm(new URL("percepnet-test.wasm", root));
+  const scalar = await compileWasm(new URL("percepnet-scalar-test.wasm", root));
+  const exS = new Engine(simd).hooks;
+  const exC = new Engine(scalar).hooks;
   const G = (v: number) => (v / 1e9).toFixed(2).padStart(7);
   console.log(`node ${process.version}, ${process.arch}; median of ${REPEATS} runs (kernels: median)\n`);
   console.log("kernel throughput (multiply-adds per second, 1 thread)");

@@ -177,8 +177,12 @@ export interface Stage { name: string; calls: string; us: number }
  */
 export function stageSamplers(module: WebAssembly.Module, eng: Engine, audio: Float32Array, samples: number): Record<string, Sampler> {
   const ex = eng.exports;
-  // A separate instance for the scratch blocks: testPitch moves the pitch tracker's state.
-  const s = new Engine(module).exports;
+  // The block hooks are in the test build only: the same code as `module` plus test-hooks.ts.
+  const s = new Engine(new WebAssembly.Module(readFileSync(new URL("../../build/percepnet-test.wasm", import.meta.url)))).hooks;
+  // Mixing times the frame loop's last state: `s` gets real frames and the gains and strengths `ex` applied last.
+  s.configure(3, 1, 1, 0, 0);
+  for (const p of ["gainsPtr", "strengthsPtr"] as const) new Float32Array(s.memory.buffer, s[p](), 34).set(new Float32Array(ex.memory.buffer, ex[p](), 34));
+  for (let i = 92; i < 100; i++) { new Float32Array(s.memory.buffer, s.inputPtr(), HOP).set(frameAt(audio, i)); s.processFrame(); }
   const A = new Float32Array(s.memory.buffer, s.scratchAPtr(), 4096);
   for (let i = 0; i < 4096; i++) A[i] = audio[(48000 + i) % audio.length] * SCALE;
   s.testAnalyze(); // B = a real speech spectrum for the blocks that read it
@@ -194,16 +198,16 @@ export function stageSamplers(module: WebAssembly.Module, eng: Engine, audio: Fl
     pitch: perCall(() => { s.testPitch(4096); }, 1, n),
     combCausal: perCall(() => { s.testCombTaps(T, 0); s.testCombFilter(start, T); }, 16, n),
     combAhead: perCall(() => { s.testCombTaps(T, 960); s.testCombFilter(start, T); }, 16, n),
-    mix: perCall(() => { ex.testMixPostfilter(); }, 4, n),
+    mix: perCall(() => { s.testMixPostfilter(); }, 4, n),
   };
   if (eng.hasModel) out.network = networkSteps(eng, n);
   return out;
 }
 
-/** One network step (modelRunRepeat(1)) timed on its own, `n` per call. */
+/** One network step (modelRun()) timed on its own, `n` per call. */
 export function networkSteps(eng: Engine, n: number): Sampler {
   const ex = eng.exports;
-  return perCall(() => { ex.modelRunRepeat(1); }, 1, n);
+  return perCall(() => { ex.modelRun(); }, 1, n);
 }
 
 /** Combine the stage samplers' medians into per-frame stages (call overhead removed). */

@@ -68,18 +68,27 @@ export interface PercepnetExports {
   processFrame(): void;
   frameVad(): F32; frameCleanEnergy(): F32; frameNoisyEnergy(): F32; frameSanitised(): I32;
   pitchCurrent(): I32; pitchCurrentCorr(): F32; pitchDelayed(): I32; pitchDelayedCorr(): F32;
+  // network (assembly/model.ts)
+  modelConfigure(nFeatures: I32, nBands: I32, dense: I32, k1: I32, conv1: I32,
+    k2: I32, conv2: I32, gru: I32, gruLayers: I32, gruR: I32, vad: I32): I32;
+  modelLayerCount(): I32; modelReserve(bytes: I32): Ptr; modelLoadTensor(id: I32, bytes: I32): I32;
+  modelReady(): I32; modelReset(): void; modelInputPtr(): Ptr; modelRun(): I32;
+  modelGainsPtr(): Ptr; modelStrengthsPtr(): Ptr; modelVad(): F32; modelHasVad(): I32; modelBands(): I32;
+}
+
+/**
+ * The test build's extra exports (build/percepnet-test.wasm,
+ * assembly/test-hooks.ts): single DSP blocks on scratch buffers, the
+ * kernels, per-layer outputs. Never in the shipped wasm.
+ */
+export interface TestHookExports extends PercepnetExports {
   // single DSP blocks on scratch buffers (tests, benchmarks)
   scratchAPtr(): Ptr; scratchBPtr(): Ptr; scratchCPtr(): Ptr;
   testRfft(): void; testIrfft(): void; testCfft(): void; testAnalyze(): void; testSynthesize(): void;
   testBandEnergy(): void; testBandCorr(): void; testInterp(): void;
   testCombTaps(T: I32, future: I32): F32; testCombFilter(start: I32, T: I32): void;
   testPitch(end: I32): void; testMixPostfilter(): void;
-  // network (assembly/model.ts)
-  modelConfigure(nFeatures: I32, nBands: I32, dense: I32, k1: I32, conv1: I32,
-    k2: I32, conv2: I32, gru: I32, gruLayers: I32, gruR: I32, vad: I32): I32;
-  modelLayerCount(): I32; modelReserve(bytes: I32): Ptr; modelLoadTensor(id: I32, bytes: I32): I32;
-  modelReady(): I32; modelReset(): void; modelInputPtr(): Ptr; modelRun(): I32; modelRunRepeat(reps: I32): void;
-  modelGainsPtr(): Ptr; modelStrengthsPtr(): Ptr; modelVad(): F32; modelHasVad(): I32; modelBands(): I32;
+  modelRunRepeat(reps: I32): void;
   modelLayerOutPtr(layer: I32): Ptr;
   // kernels (assembly/nnet.ts)
   nnetAlloc(bytes: I32): Ptr;
@@ -259,7 +268,19 @@ export class Engine {
   /** Input samples of the last frame that were NaN/Inf (and so replaced by 0). */
   get sanitised(): number { return this.exports.frameSanitised(); }
   /** Pitch period (samples) and correlation of the newest window and of the delayed (processed) frame. */
-  get pitch(): { current: number; currentCorr: number; delayed: number; delayedCorr: number } {
+/**
+   * The test build's hooks (single DSP blocks, kernels, per-layer outputs),
+   * typed; only for an Engine over build/percepnet-test.wasm.
+   * @throws {Error} on the shipped build, which has none.
+   */
+  get hooks(): TestHookExports {
+    if (typeof (this.exports as Partial<TestHookExports>).testRfft !== "function") {
+      throw new Error("percepnet: this wasm has no test hooks (the shipped build); load build/percepnet-test.wasm for them");
+    }
+    return this.exports as TestHookExports;
+  }
+
+    get pitch(): { current: number; currentCorr: number; delayed: number; delayedCorr: number } {
     const ex = this.exports;
     return { current: ex.pitchCurrent(), currentCorr: ex.pitchCurrentCorr(), delayed: ex.pitchDelayed(), delayedCorr: ex.pitchDelayedCorr() };
   }

@@ -2,7 +2,7 @@
  * Loading a parsed `.pnm` into one wasm instance (Engine.loadModel), and a
  * small runner of the network alone for tests and benchmarks.
  */
-import type { Engine, PercepnetExports } from "./engine.js";
+import type { Engine, PercepnetExports, TestHookExports } from "./engine.js";
 import type { ParsedModel } from "./model-file.js";
 
 /**
@@ -72,7 +72,9 @@ export class NetworkRunner {
   vad(): number { return this.exports.modelVad(); }
   /** Copy of a layer's f32 output (layer index as in layerSpecs). */
   layerOutput(layer: number, n: number): Float32Array {
-    const p = this.exports.modelLayerOutPtr(layer);
+    const ex = this.exports as Partial<TestHookExports>;
+    if (typeof ex.modelLayerOutPtr !== "function") throw new Error("percepnet: layer outputs need the test build (build/percepnet-test.wasm)");
+    const p = ex.modelLayerOutPtr(layer);
     if (p === 0) throw new Error(`no output for layer ${layer}`);
     return this.f32(p, n).slice();
   }

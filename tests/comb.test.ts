@@ -2,10 +2,10 @@
 // reduced to sigma^2 = sum w_k^2 of its power.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { wasmInstance, f32, rng } from "./util.js";
+import { wasmInstance, f32, rng, TEST_WASM } from "./util.js";
 
 test("comb taps: Hann-shaped, symmetric with enough look-ahead, sum to 1; dropped future taps renormalised", async () => {
-  const ex = await wasmInstance();
+  const ex = await wasmInstance(TEST_WASM);
   const C = f32(ex, ex.scratchCPtr(), 11);
   const s2 = ex.testCombTaps(100, 960);
   const w = Array.from(C);
@@ -28,7 +28,7 @@ test("comb taps: Hann-shaped, symmetric with enough look-ahead, sum to 1; droppe
 function power(x: Float32Array): number { let p = 0; for (const v of x) p += v * v; return p / x.length; }
 
 test("comb response: harmonics of the tuned pitch pass within 0.5 dB, white noise drops by 10 log10(sum w^2)", async () => {
-  const ex = await wasmInstance();
+  const ex = await wasmInstance(TEST_WASM);
   const A = f32(ex, ex.scratchAPtr(), 4096), B = f32(ex, ex.scratchBPtr(), 960), C = f32(ex, ex.scratchCPtr(), 11);
   for (const T of [96, 160, 240]) {
     const s2 = ex.testCombTaps(T, 4096);
@@ -54,5 +54,20 @@ test("comb response: harmonics of the tuned pitch pass within 0.5 dB, white nois
     const got = 10 * Math.log10(acc / n), want = 10 * Math.log10(s2);
     assert.ok(Math.abs(got - want) < 0.5, `T ${T}: noise ${got.toFixed(2)} dB vs sigma2 ${want.toFixed(2)} dB`);
     void C;
+  }
+});
+
+test("comb filter uses exactly the taps it is given: p(n) = sum_k w_k x(n - kT)", async () => {
+  const ex = await wasmInstance(TEST_WASM);
+  const A = f32(ex, ex.scratchAPtr(), 4096), B = f32(ex, ex.scratchBPtr(), 960), C = f32(ex, ex.scratchCPtr(), 11);
+  const r = rng(5);
+  for (let i = 0; i < 4096; i++) A[i] = r() * 2 - 1;
+  const T = 150, start = 1800;
+  // taps written by hand, not by testCombTaps: a past tap (k = 2) and a future one (k = -1)
+  C.fill(0); C[5 + 2] = 0.25; C[5 - 1] = 0.5;
+  ex.testCombFilter(start, T);
+  for (let n = 0; n < 960; n++) {
+    const want = Math.fround(Math.fround(0.25 * A[start + n - 2 * T]) + Math.fround(0.5 * A[start + n + T]));
+    assert.ok(Math.abs(B[n] - want) <= 1e-6, `n ${n}: ${B[n]} vs ${want}`);
   }
 });

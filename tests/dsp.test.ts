@@ -1,7 +1,7 @@
 // The STFT/band core of the .wasm against its defining properties.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { wasmInstance, f32, rng } from "./util.js";
+import { wasmInstance, f32, rng, TEST_WASM } from "./util.js";
 
 const BAND_CENTER = [0, 2, 4, 6, 8, 10, 12, 15, 18, 21, 24, 28, 32, 36, 41, 47, 53, 60, 68, 77, 87, 98, 110, 124, 140, 157, 176, 198, 223, 251, 282, 317, 356, 400];
 
@@ -16,7 +16,7 @@ function naiveRdft(x: Float32Array): Float64Array {
 }
 
 test("real FFT of 960 matches a naive DFT (scaled 1/N) and round-trips", async () => {
-  const ex = await wasmInstance();
+  const ex = await wasmInstance(TEST_WASM);
   const A = f32(ex, ex.scratchAPtr(), 960), B = f32(ex, ex.scratchBPtr(), 962);
   const r = rng(1);
   for (let trial = 0; trial < 3; trial++) {
@@ -40,7 +40,7 @@ test("real FFT of 960 matches a naive DFT (scaled 1/N) and round-trips", async (
 });
 
 test("complex 480-point FFT matches a naive DFT for every radix stage", async () => {
-  const ex = await wasmInstance();
+  const ex = await wasmInstance(TEST_WASM);
   const A = f32(ex, ex.scratchAPtr(), 960);
   const r = rng(2);
   for (let i = 0; i < 960; i++) A[i] = r() - 0.5;
@@ -60,7 +60,7 @@ test("complex 480-point FFT matches a naive DFT for every radix stage", async ()
 });
 
 test("band weights: a unit gain per band interpolates to 1 everywhere, and each band's triangle peaks at its centre", async () => {
-  const ex = await wasmInstance();
+  const ex = await wasmInstance(TEST_WASM);
   const A = f32(ex, ex.scratchAPtr(), 34), C = f32(ex, ex.scratchCPtr(), 481);
   A.fill(1);
   ex.testInterp();
@@ -74,7 +74,7 @@ test("band weights: a unit gain per band interpolates to 1 everywhere, and each 
 });
 
 test("Parseval: band energies sum to the one-sided spectrum energy, and relate to the time-domain energy", async () => {
-  const ex = await wasmInstance();
+  const ex = await wasmInstance(TEST_WASM);
   const A = f32(ex, ex.scratchAPtr(), 960), B = f32(ex, ex.scratchBPtr(), 962), C = f32(ex, ex.scratchCPtr(), 34);
   const r = rng(3);
   for (let i = 0; i < 960; i++) A[i] = r() * 2 - 1;
@@ -96,7 +96,7 @@ test("Parseval: band energies sum to the one-sided spectrum energy, and relate t
 });
 
 test("band correlation of a spectrum with itself equals its band energy", async () => {
-  const ex = await wasmInstance();
+  const ex = await wasmInstance(TEST_WASM);
   const A = f32(ex, ex.scratchAPtr(), 962), B = f32(ex, ex.scratchBPtr(), 962), C = f32(ex, ex.scratchCPtr(), 34);
   const r = rng(4);
   for (let i = 0; i < 962; i++) B[i] = r() - 0.5;
@@ -108,7 +108,7 @@ test("band correlation of a spectrum with itself equals its band energy", async 
 });
 
 test("the window is power complementary", async () => {
-  const ex = await wasmInstance();
+  const ex = await wasmInstance(TEST_WASM);
   const A = f32(ex, ex.scratchAPtr(), 960), B = f32(ex, ex.scratchBPtr(), 962), C = f32(ex, ex.scratchCPtr(), 480);
   // analysis + synthesis of a constant over successive hops reproduces it after one hop
   for (let hop = 0; hop < 3; hop++) {

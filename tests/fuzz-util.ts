@@ -18,7 +18,7 @@ export const OUTPUT_BOUND = 16;
 /** The f32 GRU states of the loaded network, as views (empty without a model). */
 export function gruStates(d: Denoiser, c: ModelConfig | null | undefined): Float32Array[] {
   if (!c || !d.hasModel) return [];
-  const ex = d.engine.exports;
+  const ex = d.engine.hooks;
   const out: Float32Array[] = [];
   layerSpecs(c).forEach((l, i) => {
     if (l.kind === "gru") out.push(new Float32Array(ex.memory.buffer, ex.modelLayerOutPtr(i), l.out));

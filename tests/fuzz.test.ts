@@ -13,7 +13,7 @@ import { decodeWav, encodeWav, WavError, type WritableFormat } from "../host/wav
 import { crc32, parseModelFile } from "../host/model-file.js";
 import { makeConfig, randomModelFile } from "../tools/random-model.js";
 import { rawWav, float32Bytes } from "./wavbytes.js";
-import { rng, wasmModule } from "./util.js";
+import { rng, wasmModule, TEST_WASM } from "./util.js";
 import { gruStates, OUTPUT_BOUND, stressSignals } from "./fuzz-util.js";
 
 const LONG = process.env.PERCEPNET_FUZZ_LONG === "1";
@@ -209,7 +209,8 @@ function mutateModel(r: () => number): [Uint8Array, string] {
 }
 
 test("model fuzz: corrupt files are rejected with a 'model file:' Error; accepted ones load and run finite", async () => {
-  const module = await wasmModule();
+  // the test build: gruStates needs its modelLayerOutPtr; its frame loop gives the shipped build's bits (exports.test.ts)
+  const module = await wasmModule(TEST_WASM);
   const r = rng(99);
   const n = Math.max(100, Math.floor(ITERS / 3));
   const x = Float32Array.from({ length: 480 * 6 }, (_, i) => Math.sin(i * 0.05) * 0.3);
@@ -307,7 +308,8 @@ test("API options: wrong types and values throw TypeError/RangeError naming the 
 // -------------------------------------------------------------------- audio
 
 test("audio fuzz: hostile signals give finite, bounded output in network and unity modes, and GRU states stay finite", async () => {
-  const module = await wasmModule();
+  // the test build: gruStates needs its modelLayerOutPtr; its frame loop gives the shipped build's bits (exports.test.ts)
+  const module = await wasmModule(TEST_WASM);
   const model = parseModelFile(randomModelFile(makeConfig(128), 3));
   const r = rng(77);
   const configs = [

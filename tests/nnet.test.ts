@@ -1,23 +1,24 @@
 /**
  * The int8 inference engine against exact integer arithmetic and the float
  * reference (host/nnet-ref.ts), and the SIMD build against the scalar build.
- * Needs `npx asc assembly/index.ts --target release` and `--target scalar`.
+ * Runs on the test builds (the kernels and layer outputs are test hooks):
+ * `npx asc assembly/index-test.ts --target test` and `--target scalar-test`.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { compileWasm } from "../host/wasm.js";
-import { Engine, type PercepnetExports } from "../host/engine.js";
+import { Engine, type TestHookExports } from "../host/engine.js";
 import { NetworkRunner } from "../host/model.js";
 import { dequantize, layerSpecs, parseModelFile, type ModelConfig } from "../host/model-file.js";
 import { RefNetwork, denseRef, gruRef, quantizeActivation, sigmoid } from "../host/nnet-ref.js";
 import { makeConfig, randomFeatures, randomModelFile, rng } from "../tools/random-model.js";
 
-type KernelExports = PercepnetExports;
+type KernelExports = TestHookExports;
 
-const simdModule = compileWasm(new URL("../../build/percepnet.wasm", import.meta.url));
-const scalarModule = compileWasm(new URL("../../build/percepnet-scalar.wasm", import.meta.url));
+const simdModule = compileWasm(new URL("../../build/percepnet-test.wasm", import.meta.url));
+const scalarModule = compileWasm(new URL("../../build/percepnet-scalar-test.wasm", import.meta.url));
 async function instances(): Promise<[string, KernelExports][]> {
-  return [["simd", new Engine(await simdModule).exports], ["scalar", new Engine(await scalarModule).exports]];
+  return [["simd", new Engine(await simdModule).hooks], ["scalar", new Engine(await scalarModule).hooks]];
 }
 
 const pad4 = (n: number) => (n + 3) & ~3;

@@ -12,10 +12,9 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_CONFIG, layerSpecs, parseModelFile, tensorSpecs, type ModelConfig, type TensorSpec } from "../host/model-file.js";
-import type { PercepnetExports as ModelExports } from "../host/engine.js";
 import { LAYERS_JSON, NAMED_CONFIGS, layersJson } from "../tools/layers-json.js";
 import { makeConfig } from "../tools/random-model.js";
-import { ROOT, wasmInstance } from "./util.js";
+import { ROOT, TEST_WASM, wasmInstance } from "./util.js";
 
 test("training/percepnet/layers.json is what tools/layers-json.ts writes from layerSpecs now", () => {
   assert.equal(readFileSync(LAYERS_JSON, "utf8"), layersJson(),
@@ -44,7 +43,7 @@ const cases: [string, ModelConfig][] = [
 
 for (const [name, c] of cases) {
   test(`wasm engine takes exactly layerSpecs' layers and tensors: ${name}`, async () => {
-    const ex = (await wasmInstance()) as unknown as ModelExports;
+    const ex = await wasmInstance(TEST_WASM); // modelLayerOutPtr is a test hook
     assert.equal(ex.modelConfigure(c.nFeatures, c.nBands, c.dense, c.conv1.k, c.conv1.out, c.conv2.k, c.conv2.out,
       c.gru, c.gruLayers, c.gruR, c.vad ? 1 : 0), 0);
     const L = layerSpecs(c), T = tensorSpecs(c);

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import wavefile from "wavefile";
 const { WaveFile } = wavefile;
 import { compileWasm } from "../host/wasm.js";
-import { Engine, type PercepnetExports } from "../host/engine.js";
+import { Engine, type PercepnetExports, type TestHookExports } from "../host/engine.js";
 export { segSnr } from "../bench/metrics/segsnr.js";
 export { mix } from "../bench/mix.js";
 /** Seeded uniform PRNG (mulberry32). */
@@ -13,6 +13,14 @@ export { mulberry32 as rng } from "../host/dataset/rng.js";
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const SHARED = process.env.PERCEPNET_SHARED ?? `${ROOT}../shared`;
 export const SAMPLES = `${SHARED}/data/samples`;
+/**
+ * The test build: the shipped ABI plus the hooks of assembly/test-hooks.ts
+ * (scratch buffers and test* blocks, nnet* kernels, modelLayerOutPtr,
+ * modelRunRepeat). Never shipped; tests/exports.test.ts checks both lists.
+ */
+export const TEST_WASM = "build/percepnet-test.wasm";
+/** The test build without SIMD, for the SIMD == scalar kernel checks. */
+export const SCALAR_TEST_WASM = "build/percepnet-scalar-test.wasm";
 
 let mod: Promise<WebAssembly.Module> | undefined;
 export function wasmModule(file = "build/percepnet.wasm"): Promise<WebAssembly.Module> {
@@ -24,9 +32,13 @@ export function wasmModule(file = "build/percepnet.wasm"): Promise<WebAssembly.M
 export async function wasmEngine(file?: string): Promise<Engine> {
   return new Engine(await wasmModule(file));
 }
-/** The typed exports of a fresh instance, for the DSP-block tests (scratch buffers, test* exports). */
-export async function wasmInstance(file?: string): Promise<PercepnetExports> {
-  return (await wasmEngine(file)).exports;
+/**
+ * The typed exports of a fresh instance, for the DSP-block tests. Typed with
+ * the test hooks (scratch buffers, test* exports); only a test build
+ * (TEST_WASM, SCALAR_TEST_WASM) really has them.
+ */
+export async function wasmInstance(file?: string): Promise<TestHookExports> {
+  return (await wasmEngine(file)).exports as TestHookExports;
 }
 export function f32(ex: PercepnetExports, ptr: number, n: number): Float32Array {
   return new Float32Array(ex.memory.buffer, ptr, n);
