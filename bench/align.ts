@@ -4,7 +4,7 @@
  * document their latency (and wrappers add their own buffering), so it is
  * measured: the lag in [0, maxLag] maximising the cross-correlation.
  */
-import { fft, nextPow2 } from "./metrics/fft.js";
+import { fft, nextPow2 } from "../lab/fft.js";
 
 /**
  * Lag d (samples) such that output[n + d] best matches reference[n], from

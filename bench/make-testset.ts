@@ -14,10 +14,10 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fft, nextPow2 } from "./metrics/fft.js";
+import { fft, nextPow2 } from "../lab/fft.js";
 import { readWav, writeWav } from "./wav.js";
 import { resample } from "../host/resample.js";
-import { mulberry32 as rng } from "../host/dataset/rng.js";
+import { mulberry32 as rng } from "../lab/dataset/rng.js";
 const FS = 48000;
 const SAMPLES = "../shared/data/samples";
 

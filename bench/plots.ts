@@ -1,7 +1,7 @@
 /** PNG figures for the evaluation report, drawn with @napi-rs/canvas. */
 import { writeFileSync } from "node:fs";
 import { createCanvas, type SKRSContext2D } from "@napi-rs/canvas";
-import { fft } from "./metrics/fft.js";
+import { fft } from "../lab/fft.js";
 
 const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 

@@ -1,5 +1,5 @@
 /** Aggregation and rendering (console table, Markdown) of evaluation results. */
-import { mulberry32 } from "../host/dataset/rng.js";
+import { mulberry32 } from "../lab/dataset/rng.js";
 
 /** Metric values of one system on one file; undefined = not computed. */
 export interface FileResult {

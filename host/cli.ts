@@ -79,18 +79,19 @@ back up (with a warning).
 Exit status: 0 success, 1 processing error, 2 usage error.`;
 
 /**
- * Registered subcommands. Extension point: `oracle` (ideal-gain enhancement
- * from --clean/--noisy pairs) and `dump` (feature dumps for training) are
- * meant to be added here as further entries.
+ * Registered subcommands: `denoise` and `oracle` (ideal-gain enhancement
+ * from --clean/--noisy pairs). Training tools live in tools/, not here.
  */
 export const COMMANDS: Record<string, Command> = {
   denoise: { summary: "denoise a WAV file (default command)", usage: DENOISE_USAGE, run: runDenoise },
   oracle: { summary: "enhance with ideal gains from a clean reference", usage: "see percepnet oracle --help",
     run: async (a, d) => (await import("./cli-oracle.js")).runOracle(a, d) },
-  dump: { summary: "write features + training targets of a clean/noise mix (.pnf)", usage: "see percepnet dump --help",
-    run: async (a, d) => (await import("./cli-dump.js")).runDump(a, d) },
 };
 const DEFAULT_COMMAND = "denoise";
+/** Commands that left the product for the lab, with where they went. */
+const MOVED: Record<string, string> = {
+  dump: "`percepnet dump` (features + training targets of a mix) is a training tool now: from a checkout of the repository run `npm run dump -- --clean CLEAN.wav --noise NOISE.wav -o OUT.pnf` (training/README.md)",
+};
 
 function topLevelHelp(): string {
   const names = Object.keys(COMMANDS);
@@ -144,6 +145,7 @@ export async function main(argv: string[], deps: Partial<CliDeps> = {}): Promise
       io.stdout.write(`${await packageVersion()}\n`);
       return EXIT_OK;
     }
+    if (Object.hasOwn(MOVED, first)) throw new UsageError(MOVED[first]);
     const named = Object.hasOwn(COMMANDS, first);
     return await COMMANDS[named ? first : DEFAULT_COMMAND].run(named ? argv.slice(1) : argv, d);
   } catch (e) {

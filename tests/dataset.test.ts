@@ -8,10 +8,10 @@ import assert from "node:assert/strict";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Rng } from "../host/dataset/rng.js";
-import { resample, resampleRational, FAST_QUALITY } from "../host/dataset/resample.js";
-import { convolve2 } from "../host/dataset/fft.js";
-import { applyCascade, butterworth, cascadeResponseDb } from "../host/dataset/filters.js";
+import { Rng } from "../lab/dataset/rng.js";
+import { resample, resampleRational, FAST_QUALITY } from "../lab/dataset/resample.js";
+import { convolve2 } from "../lab/fft.js";
+import { applyCascade, butterworth, cascadeResponseDb } from "../lab/dataset/filters.js";
 import {
   imageMethodRir,
   randomRoom,
@@ -19,10 +19,10 @@ import {
   earlyPart,
   normaliseMeasuredRir,
   SOUND_SPEED,
-} from "../host/dataset/room.js";
-import { Corpus, DEFAULT_CORPUS_ROOT, readExtra, splitCorpus } from "../host/dataset/corpus.js";
-import { activePower, meanPower, powerDb, peakAbs, fitLength } from "../host/dataset/augment.js";
-import { makeMixture, mixtureAt, validBandsFor, REVERB_ONLY } from "../host/dataset/mixture.js";
+} from "../lab/dataset/room.js";
+import { Corpus, DEFAULT_CORPUS_ROOT, readExtra, splitCorpus } from "../lab/dataset/corpus.js";
+import { activePower, meanPower, powerDb, peakAbs, fitLength } from "../lab/dataset/augment.js";
+import { makeMixture, mixtureAt, validBandsFor, REVERB_ONLY } from "../lab/dataset/mixture.js";
 
 const haveCorpus = existsSync(join(DEFAULT_CORPUS_ROOT, "MANIFEST.tsv"));
 

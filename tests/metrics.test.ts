@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { siSdr } from "../bench/metrics/sisdr.js";
 import { stoi, estoi, thirdOctaveBands } from "../bench/metrics/stoi.js";
-import { mulberry32 as rng } from "../host/dataset/rng.js";
+import { mulberry32 as rng } from "../lab/dataset/rng.js";
 
 function gaussian(n: number, seed: number): Float32Array {
   const r = rng(seed);

@@ -10,7 +10,7 @@ import { compileWasm } from "../host/wasm.js";
 import { Engine, type TestHookExports } from "../host/engine.js";
 import { NetworkRunner } from "../host/model.js";
 import { dequantize, layerSpecs, parseModelFile, type ModelConfig } from "../host/model-file.js";
-import { RefNetwork, denseRef, gruRef, quantizeActivation, sigmoid } from "../host/nnet-ref.js";
+import { RefNetwork, denseRef, gruRef, quantizeActivation, sigmoid } from "./nnet-ref.js";
 import { makeConfig, randomFeatures, randomModelFile, rng } from "../tools/random-model.js";
 
 type KernelExports = TestHookExports;

@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { enhanceOracle, dumpFeatures } from "../host/offline.js";
-import { PnfWriter, readPnf, PNF_RECORD } from "../host/pnf.js";
+import { PnfWriter, readPnf, PNF_RECORD } from "../lab/pnf.js";
 import { readFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -92,15 +92,16 @@ test("CLI: percepnet oracle writes an enhanced, time-aligned file and refuses to
   assert.deepEqual(readFileSync(out), before);
 });
 
-test("CLI: percepnet dump mixes clean + noise (+ room) into a .pnf the trainer can read; refuses to overwrite", async () => {
+test("npm run dump (tools/dump.ts) mixes clean + noise (+ room) into a .pnf the trainer can read; refuses to overwrite", async () => {
+  const { dumpMain } = await import("../tools/dump.js");
   const { main } = await import("../host/cli.js");
   const { SAMPLES } = await import("./util.js");
   const dir = mkdtempSync(join(tmpdir(), "dump-"));
   const out = join(dir, "d.pnf");
   const io = { stdout: { write() {} }, stderr: { write() {} } };
-  const args = ["dump", "--clean", `${SAMPLES}/speech_clean_freesound_33711.wav`, "--noise", `${SAMPLES}/noise_freesound_573577.wav`,
+  const args = ["--clean", `${SAMPLES}/speech_clean_freesound_33711.wav`, "--noise", `${SAMPLES}/noise_freesound_573577.wav`,
     "--rir", `${SAMPLES}/rir_sim_rt60_0.79.wav`, "--snr", "0", "-o", out];
-  assert.equal(await main(args, { io }), 0);
+  assert.equal(await dumpMain(args, io), 0);
   const f = readPnf(readFileSync(out));
   assert.equal(f.nSeq, 1);
   assert.equal(f.seqLen, Math.floor(readSample("speech_clean_freesound_33711.wav").length / 480));
@@ -109,7 +110,11 @@ test("CLI: percepnet dump mixes clean + noise (+ room) into a .pnf the trainer c
   meanGain /= f.seqLen * 34;
   assert.ok(meanGain > 0.05 && meanGain < 0.8, `mean oracle gain at 0 dB with a room: ${meanGain}`);
   const before = readFileSync(out);
-  assert.equal(await main(args, { io }), 2);
+  assert.equal(await dumpMain(args, io), 2);
   assert.deepEqual(readFileSync(out), before);
-  assert.equal(await main(["dump", "--clean", "x.wav", "--noise", "y.wav", "--snr", "abc", "-o", join(dir, "e.pnf")], { io }), 2);
+  assert.equal(await dumpMain(["--clean", "x.wav", "--noise", "y.wav", "--snr", "abc", "-o", join(dir, "e.pnf")], io), 2);
+  // The product CLI no longer carries the training tool, and says where it went.
+  let err = "";
+  assert.equal(await main(["dump", "--clean", "x.wav"], { io: { stdout: { write() {} }, stderr: { write: (s: string) => (err += s) } } }), 2);
+  assert.match(err, /npm run dump --/);
 });

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { dumpFeatures } from "../host/offline.js";
-import { PnfWriter } from "../host/pnf.js";
+import { PnfWriter } from "../lab/pnf.js";
 import { parseModelFile } from "../host/model-file.js";
 import { NetworkRunner } from "../host/model.js";
 import { ROOT, readSample, wasmEngine } from "./util.js";

@@ -8,7 +8,7 @@ import { Engine, type PercepnetExports, type TestHookExports } from "../host/eng
 export { segSnr } from "../bench/metrics/segsnr.js";
 export { mix } from "../bench/mix.js";
 /** Seeded uniform PRNG (mulberry32). */
-export { mulberry32 as rng } from "../host/dataset/rng.js";
+export { mulberry32 as rng } from "../lab/dataset/rng.js";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const SHARED = process.env.PERCEPNET_SHARED ?? `${ROOT}../shared`;

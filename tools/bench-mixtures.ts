@@ -6,8 +6,8 @@
  * is warm).
  */
 
-import { Corpus, splitCorpus } from "../host/dataset/corpus.js";
-import { mixtureAt } from "../host/dataset/mixture.js";
+import { Corpus, splitCorpus } from "../lab/dataset/corpus.js";
+import { mixtureAt } from "../lab/dataset/mixture.js";
 
 async function main(): Promise<void> {
   const n = Number(process.argv[2] ?? 20);

@@ -18,12 +18,12 @@ import { mkdirSync, readdirSync, unlinkSync, existsSync, statSync } from "node:f
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
-import { Corpus, DEFAULT_CORPUS_ROOT, readExtra, splitCorpus } from "../host/dataset/corpus.js";
-import { mixtureAt, type MixtureOptions } from "../host/dataset/mixture.js";
+import { Corpus, DEFAULT_CORPUS_ROOT, readExtra, splitCorpus } from "../lab/dataset/corpus.js";
+import { mixtureAt, type MixtureOptions } from "../lab/dataset/mixture.js";
 import { FRAME_SIZE } from "../host/denoiser.js";
 import { defaultWasmModule } from "../host/wasm.js";
 import { dumpFeatures } from "../host/offline.js";
-import { PnfWriter } from "../host/pnf.js";
+import { PnfWriter } from "../lab/pnf.js";
 
 const USAGE = `usage: build-dataset --out FILE.pnf|DIR [--split train|val] [--n N] [--seed S]
        [--seconds 10] [--snr-min -5] [--snr-max 40] [--reverb-prob 0.5] [--loop --keep K] [--quiet]

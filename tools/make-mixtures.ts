@@ -12,9 +12,9 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
-import { Corpus, DEFAULT_CORPUS_ROOT, splitCorpus } from "../host/dataset/corpus.js";
+import { Corpus, DEFAULT_CORPUS_ROOT, splitCorpus } from "../lab/dataset/corpus.js";
 import { encodeWav } from "../host/wav.js";
-import { mixtureAt, REVERB_ONLY, VALIDATION_SEED, type MixtureOptions } from "../host/dataset/mixture.js";
+import { mixtureAt, REVERB_ONLY, VALIDATION_SEED, type MixtureOptions } from "../lab/dataset/mixture.js";
 
 const USAGE = `usage: make-mixtures --out DIR [--split train|val] [--n N] [--seed S]
        [--snrs 0,5,10,20] [--reverb | --no-reverb | --reverb-only] [--seconds 10]

@@ -8,7 +8,7 @@
  * their whole range), biases uniform in +-0.1.
  */
 import { DEFAULT_CONFIG, layerSpecs, writeModelFile, type FloatTensors, type ModelConfig } from "../host/model-file.js";
-import { mulberry32 as rng } from "../host/dataset/rng.js";
+import { mulberry32 as rng } from "../lab/dataset/rng.js";
 /** Seeded uniform PRNG (mulberry32). */
 export { rng };
 

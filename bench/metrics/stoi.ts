@@ -18,7 +18,7 @@
  *   segments of the mean inner product of corresponding columns. No clipping.
  */
 import { resample } from "../../host/resample.js";
-import { hanningNoZeros, powerSpectrum } from "./fft.js";
+import { hanningNoZeros, powerSpectrum } from "../../lab/fft.js";
 
 const FS = 10000;
 const N_FRAME = 256;

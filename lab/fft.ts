@@ -1,8 +1,10 @@
 /**
- * Power-of-two complex FFT (iterative radix-2, split real/imaginary arrays,
- * cached twiddles) and FFT convolution for long signals such as speech with
- * a room response. Only the dataset builder uses it; the runtime's 960-point
- * FFT lives in assembly/.
+ * The lab's one FFT: power-of-two complex FFT (iterative radix-2, split
+ * real/imaginary arrays, cached twiddles), FFT convolution for long signals
+ * such as speech with a room response, and the spectra the metrics need.
+ * Plain float64 JS: the dataset builder and the metrics run offline, and
+ * float64 keeps the metrics independent of the float32 precision of the
+ * system under test. The runtime's 960-point FFT lives in assembly/.
  */
 
 interface Plan {
@@ -183,4 +185,24 @@ export function convolve2(
 /** Linear convolution truncated to x.length samples. */
 export function convolve(x: Float32Array, h: Float32Array): Float32Array {
   return convolve2(x, h, new Float32Array(0))[0];
+}
+
+/**
+ * |X[k]|^2 for k = 0..nfft/2 of a real frame zero-padded to nfft.
+ * `out` receives nfft/2+1 values.
+ */
+export function powerSpectrum(frame: ArrayLike<number>, nfft: number, out: Float64Array,
+  re = new Float64Array(nfft), im = new Float64Array(nfft)): void {
+  re.fill(0); im.fill(0);
+  const m = Math.min(frame.length, nfft);
+  for (let i = 0; i < m; i++) re[i] = frame[i];
+  fft(re, im);
+  for (let k = 0; k <= nfft / 2; k++) out[k] = re[k] * re[k] + im[k] * im[k];
+}
+
+/** Hann window of the kind Matlab's hanning(n) returns: no zero end points. */
+export function hanningNoZeros(n: number): Float64Array {
+  const w = new Float64Array(n);
+  for (let i = 0; i < n; i++) w[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * (i + 1)) / (n + 1));
+  return w;
 }

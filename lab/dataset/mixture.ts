@@ -13,7 +13,7 @@
 import { Rng } from "./rng.js";
 import type { Corpus, Entry, SplitLists } from "./corpus.js";
 import { applyCascade } from "./filters.js";
-import { convolve2 } from "./fft.js";
+import { convolve2 } from "../fft.js";
 import { earlyPart, imageMethodRir, randomRoom, estimateRt60, type Rir } from "./room.js";
 import {
   FS,

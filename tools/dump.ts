@@ -1,5 +1,5 @@
 /**
- * `percepnet dump --clean c.wav --noise n.wav [--rir r.wav] --snr 5 -o out.pnf`:
+ * `npm run dump -- --clean c.wav --noise n.wav [--rir r.wav] --snr 5 -o out.pnf`:
  * mix one clean recording with a noise (and optionally a room response) and
  * write the network features and oracle targets of the mixture as a .pnf
  * feature dump (docs/FORMATS.md), computed by the same wasm signal path that
@@ -9,16 +9,17 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { dumpFeatures } from "./offline.js";
-import { PnfWriter } from "./pnf.js";
-import { resample } from "./resample.js";
-import { decodeWav, WavError } from "./wav.js";
-import { convolve } from "./dataset/fft.js";
-import { earlyPart, normaliseMeasuredRir } from "./dataset/room.js";
-import { activePower, meanPower } from "./dataset/augment.js";
-import { CliError, UsageError, EXIT_OK, type CliIO } from "./cli-shared.js";
+import { dumpFeatures } from "../host/offline.js";
+import { PnfWriter } from "../lab/pnf.js";
+import { resample } from "../host/resample.js";
+import { decodeWav, WavError } from "../host/wav.js";
+import { convolve } from "../lab/fft.js";
+import { earlyPart, normaliseMeasuredRir } from "../lab/dataset/room.js";
+import { activePower, meanPower } from "../lab/dataset/augment.js";
+import { pathToFileURL } from "node:url";
+import { CliError, UsageError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIO } from "../host/cli-shared.js";
 
-export const DUMP_USAGE = `Usage: percepnet dump --clean CLEAN.wav --noise NOISE.wav -o OUT.pnf [options]
+export const DUMP_USAGE = `Usage: npm run dump -- --clean CLEAN.wav --noise NOISE.wav -o OUT.pnf [options]
 
 Mixes CLEAN speech with NOISE (looped or cut to the speech's length) at --snr,
 optionally through a room response, and writes the network's features and
@@ -104,6 +105,19 @@ export async function runDump(args: string[], deps: { io: CliIO }): Promise<numb
     await w.abort();
     throw new CliError(`cannot write ${o.output}: ${(e as Error).message}`);
   }
-  deps.io.stderr.write(`percepnet dump: ${d.frames} frames (${(d.frames / 100).toFixed(2)} s) at ${snr} dB SNR${o.rir ? " with a room" : ""} -> ${o.output}\n`);
+  deps.io.stderr.write(`dump: ${d.frames} frames (${(d.frames / 100).toFixed(2)} s) at ${snr} dB SNR${o.rir ? " with a room" : ""} -> ${o.output}\n`);
   return EXIT_OK;
 }
+
+/** Run the tool with `argv` and return its exit code (0 ok, 1 failure, 2 usage), as the CLI's main() does. */
+export async function dumpMain(argv: string[], io: CliIO = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  try {
+    return await runDump(argv, { io });
+  } catch (e) {
+    if (e instanceof UsageError) { io.stderr.write(`dump: ${e.message}\nTry 'npm run dump -- --help'.\n`); return EXIT_USAGE; }
+    if (e instanceof CliError) { io.stderr.write(`dump: error: ${e.message}\n`); return EXIT_FAILURE; }
+    throw e;
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = await dumpMain(process.argv.slice(2));

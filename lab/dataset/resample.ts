@@ -8,7 +8,7 @@
  * default beta). The per-phase taps are computed once per (L, M) and cached,
  * so the inner loop is a plain dot product.
  */
-import { besselI0, gcd } from "../resample.js";
+import { besselI0, gcd } from "../../host/resample.js";
 
 /**
  * Filter design knobs. The defaults (about 68 taps per output sample) pass up

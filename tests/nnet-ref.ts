@@ -7,8 +7,8 @@
  * layer to the engine's grid (round(127 x) / 127), which isolates the
  * kernel arithmetic from the activation-quantisation error.
  */
-import type { FloatTensors, LayerSpec, ModelConfig } from "./model-file.js";
-import { layerSpecs } from "./model-file.js";
+import type { FloatTensors, LayerSpec, ModelConfig } from "../host/model-file.js";
+import { layerSpecs } from "../host/model-file.js";
 
 export const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 

@@ -3,8 +3,8 @@
  * section 2): fixed-length sequences of [features | gains | strengths | vad].
  */
 import { open, rename, unlink, type FileHandle } from "node:fs/promises";
-import { NB_BANDS, NB_FEATURES } from "./denoiser.js";
-import type { FeatureDump } from "./offline.js";
+import { NB_BANDS, NB_FEATURES } from "../host/denoiser.js";
+import type { FeatureDump } from "../host/offline.js";
 
 export const PNF_MAGIC = "PNF1";
 export const PNF_VERSION = 1;
