@@ -9,12 +9,17 @@ import {
   readlinkSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, posix } from "node:path";
+import { delimiter, dirname, join, posix } from "node:path";
 import { after, test } from "node:test";
 import { ROOT } from "./util.js";
 
-/** The environment of a fresh shell: none of the npm_* variables of the `npm test` running us. */
-const ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+/**
+ * The environment of a fresh shell: none of the npm_* variables of the `npm test` running us, and
+ * no node_modules/.bin on PATH, where `npm run` puts an old npm (a dependency of a dev tool's
+ * dependency) ahead of the real one.
+ */
+const ENV: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+ENV.PATH = (process.env.PATH ?? "").split(delimiter).filter((p) => !/node_modules[\\/]\.bin$/.test(p)).join(delimiter);
 
 function sh(cmd: string, args: string[], cwd: string, timeout = 300_000): SpawnSyncReturns<string> {
   return spawnSync(cmd, args, { cwd, env: ENV, encoding: "utf8", timeout, maxBuffer: 64 << 20 });
@@ -27,7 +32,7 @@ function ok(r: SpawnSyncReturns<string>, what: string): string {
 /** Why this cannot run here, or false. Only a missing tool or a non-git copy is a reason. */
 function cannotRun(): string | false {
   for (const [tool, args] of [["git", ["--version"]], ["npm", ["--version"]], ["tar", ["--version"]]] as const) {
-    if (spawnSync(tool, args, { stdio: "ignore" }).status !== 0) return `${tool} is not available`;
+    if (spawnSync(tool, args, { stdio: "ignore", env: ENV }).status !== 0) return `${tool} is not available`;
   }
   if (sh("git", ["rev-parse", "--is-inside-work-tree"], ROOT).stdout?.trim() !== "true") return `${ROOT} is not a git checkout, so there is no clean checkout to pack`;
   if (!existsSync(join(ROOT, "node_modules/.bin/tsc"))) return "node_modules is not installed (npm ci)";
