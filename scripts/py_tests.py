@@ -40,7 +40,7 @@ def main(start: str, top: str) -> int:
         files = ", ".join(p for p, _ in skipped)
         print(f"test:py: SKIPPED {len(skipped)} module(s) ({files}): {sys.executable} lacks "
               f"{' and '.join(missing)}, which the trainer's tests need. Install PyTorch (pip install "
-              f"torch, or Debian's python3-torch, then PYTHON=/usr/bin/python3) to run them.",
+              f"torch, or Debian's python3-torch) to run them; PYTHON chooses the interpreter.",
               file=sys.stderr)
     if skipped and os.environ.get("PERCEPNET_REQUIRE_TORCH") == "1":
         print("test:py: FAILED: PERCEPNET_REQUIRE_TORCH=1 requires every module to run.", file=sys.stderr)
