@@ -19,7 +19,7 @@ import { Denoiser } from "../host/denoiser.js";
 import { parseModelFile, weightCount } from "../host/model-file.js";
 import { decodeWav } from "../host/wav.js";
 import { compileWasm } from "../host/wasm.js";
-import { makeConfig, randomModelFile } from "../tools/random-model.js";
+import { makeConfig, randomModelFile } from "../lab/random-model.js";
 import { peerSpeeds, type PeerSpeed } from "./peer-speed.js";
 import { benchModel, denoiserChunks, denoiserFrames, longRunMemory, rawFrames, rawInstance, rotate, networkSteps, stageSamplers, stagesFrom, summarise, type FrameCost, type MemoryReport, type Sampler, type Stage } from "./speed.js";
 import { DEFAULT_INPUT, defaultPoolSizes, runPool, type ThroughputResult } from "./throughput.js";

@@ -34,7 +34,7 @@ export function makeMixturesArgs(s: TestsetSpec, dir: string): string[] {
 /** Whether make-mixtures' recorded options are those of the spec's reverb mode. */
 function reverbMatches(o: { reverb?: boolean; noiseFreeProb?: number } | undefined, mode: TestsetSpec["reverb"]): boolean {
   if (mode === "none") return o?.reverb === false;
-  // --reverb-only sets noiseFreeProb 1 (REVERB_ONLY in host/dataset/mixture.ts); --reverb leaves it unset.
+  // --reverb-only sets noiseFreeProb 1 (REVERB_ONLY in lab/dataset/mixture.ts); --reverb leaves it unset.
   return o?.reverb === true && (mode === "only") === (o?.noiseFreeProb === 1);
 }
 

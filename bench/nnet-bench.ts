@@ -12,9 +12,9 @@
 import { performance } from "node:perf_hooks";
 import { compileWasm } from "../host/wasm.js";
 import { Engine, type TestHookExports } from "../host/engine.js";
-import { NetworkRunner } from "../host/model.js";
+import { NetworkRunner } from "../lab/network-runner.js";
 import { parseModelFile, weightCount } from "../host/model-file.js";
-import { makeConfig, randomFeatures, randomModelFile, rng } from "../tools/random-model.js";
+import { makeConfig, randomFeatures, randomModelFile, rng } from "../lab/random-model.js";
 
 type KernelExports = TestHookExports;
 

@@ -23,7 +23,7 @@ import { createCanvas } from "@napi-rs/canvas";
 import { Denoiser, DEFAULT_MODEL_URL } from "../host/denoiser.js";
 import { parseModelFile, type ParsedModel } from "../host/model-file.js";
 import { decodeWav } from "../host/wav.js";
-import { makeConfig, randomModelFile } from "../tools/random-model.js";
+import { makeConfig, randomModelFile } from "../lab/random-model.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const HOP = 480;

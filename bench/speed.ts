@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { Denoiser, DEFAULT_MODEL_URL } from "../host/denoiser.js";
 import { Engine } from "../host/engine.js";
 import { parseModelFile, weightCount, type ParsedModel } from "../host/model-file.js";
-import { makeConfig, randomModelFile } from "../tools/random-model.js";
+import { makeConfig, randomModelFile } from "../lab/random-model.js";
 import { fullGc, median, quantile } from "./timing.js";
 
 const HOP = 480;

@@ -9,7 +9,6 @@
  * below is the ABI of assembly/index.ts (docs/ARCHITECTURE.md, "ABI").
  */
 import { instantiateSync } from "./wasm.js";
-import { loadModelIntoWasm } from "./model.js";
 import type { ParsedModel } from "./model-file.js";
 
 /**
@@ -284,4 +283,27 @@ export class Engine {
     const ex = this.exports;
     return { current: ex.pitchCurrent(), currentCorr: ex.pitchCurrentCorr(), delayed: ex.pitchDelayed(), delayedCorr: ex.pitchDelayedCorr() };
   }
+}
+
+/**
+ * Configure the engine for `model.config` and copy every tensor into wasm
+ * memory. One model per instance (the engine's memory is never freed).
+ */
+export function loadModelIntoWasm(ex: PercepnetExports, model: ParsedModel): void {
+  const c = model.config;
+  const rc = ex.modelConfigure(c.nFeatures, c.nBands, c.dense, c.conv1.k, c.conv1.out, c.conv2.k, c.conv2.out,
+    c.gru, c.gruLayers, c.gruR, c.vad ? 1 : 0);
+  if (rc === -1) throw new Error("percepnet: this wasm instance already holds a model; instantiate a new one");
+  if (rc !== 0) throw new Error(`percepnet: the engine rejected the model configuration (code ${rc})`);
+  let maxBytes = 0;
+  for (const s of model.specs) maxBytes = Math.max(maxBytes, model.tensors.get(s.name)!.byteLength);
+  const staging = ex.modelReserve(maxBytes);
+  for (const s of model.specs) {
+    const t = model.tensors.get(s.name)!;
+    // memory.buffer may have been replaced by a grow: take a fresh view each time.
+    new Uint8Array(ex.memory.buffer, staging, t.byteLength).set(new Uint8Array(t.buffer, t.byteOffset, t.byteLength));
+    const r = ex.modelLoadTensor(s.id, t.byteLength);
+    if (r !== 0) throw new Error(`percepnet: the engine rejected tensor ${s.name} (code ${r})`);
+  }
+  if (ex.modelReady() !== 1) throw new Error("percepnet: model incomplete after loading every tensor");
 }

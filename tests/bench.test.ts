@@ -10,7 +10,7 @@ import { runPool } from "../bench/throughput.js";
 import { median, quantile } from "../bench/timing.js";
 import { parseModelFile } from "../host/model-file.js";
 import { encodeWav } from "../host/wav.js";
-import { makeConfig, randomModelFile } from "../tools/random-model.js";
+import { makeConfig, randomModelFile } from "../lab/random-model.js";
 import { f32, readSample, wasmModule, TEST_WASM } from "./util.js";
 
 test("median and quantile", () => {

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { Denoiser } from "../host/denoiser.js";
 import { workletDelay } from "../host/worklet/processor.js";
-import { makeConfig, randomModelFile } from "../tools/random-model.js";
+import { makeConfig, randomModelFile } from "../lab/random-model.js";
 import { ROOT, readSample, wasmModule } from "./util.js";
 
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";

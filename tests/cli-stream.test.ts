@@ -11,7 +11,7 @@ import { after, before, test } from "node:test";
 import { main } from "../host/cli.js";
 import { MultiChannelDenoiser, denoiseChannels } from "../host/stream.js";
 import { decodeWav, encodeFrames, encodeWav, wavHeader } from "../host/wav.js";
-import { makeConfig, randomModelFile } from "../tools/random-model.js";
+import { makeConfig, randomModelFile } from "../lab/random-model.js";
 import { ROOT, SAMPLES, readSample } from "./util.js";
 import { rng } from "./wavbytes.js";
 

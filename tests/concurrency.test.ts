@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { Worker } from "node:worker_threads";
 import { Denoiser } from "../host/denoiser.js";
 import { parseModelFile } from "../host/model-file.js";
-import { makeConfig, randomModelFile } from "../tools/random-model.js";
+import { makeConfig, randomModelFile } from "../lab/random-model.js";
 import { rng, wasmModule } from "./util.js";
 
 const modelBytes = randomModelFile(makeConfig(128), 9);

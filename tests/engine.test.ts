@@ -6,7 +6,7 @@ import { ALGORITHMIC_DELAY, Denoiser, FRAME_SIZE, NB_BANDS, NB_FEATURES } from "
 import { Engine, HOST_ABI_VERSION } from "../host/engine.js";
 import { dumpFeatures, enhanceOracle } from "../host/offline.js";
 import { parseModelFile } from "../host/model-file.js";
-import { makeConfig, randomModelFile } from "../tools/random-model.js";
+import { makeConfig, randomModelFile } from "../lab/random-model.js";
 import { readSample, wasmModule } from "./util.js";
 
 const noisy = readSample("speech_noisy_snr0.wav").subarray(0, 24000);

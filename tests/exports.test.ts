@@ -8,9 +8,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { loadModelIntoWasm } from "../host/model.js";
+import { loadModelIntoWasm } from "../host/engine.js";
 import { parseModelFile } from "../host/model-file.js";
-import { makeConfig, randomModelFile } from "../tools/random-model.js";
+import { makeConfig, randomModelFile } from "../lab/random-model.js";
 import { ROOT, readSample, TEST_WASM, SCALAR_TEST_WASM } from "./util.js";
 
 const SHIPPED = ["build/percepnet.wasm", "build/percepnet-scalar.wasm"];

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { Denoiser } from "../host/denoiser.js";
 import { decodeWav, encodeWav, WavError, type WritableFormat } from "../host/wav.js";
 import { crc32, parseModelFile } from "../host/model-file.js";
-import { makeConfig, randomModelFile } from "../tools/random-model.js";
+import { makeConfig, randomModelFile } from "../lab/random-model.js";
 import { rawWav, float32Bytes } from "./wavbytes.js";
 import { rng, wasmModule, TEST_WASM } from "./util.js";
 import { gruStates, OUTPUT_BOUND, stressSignals } from "./fuzz-util.js";

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as zlib from "node:zlib";
 import { crc32, dequantize, parseModelFile, quantizeRows, tensorSpecs, weightCount, writeModelFile } from "../host/model-file.js";
-import { makeConfig, randomFloatTensors, randomModelFile } from "../tools/random-model.js";
+import { makeConfig, randomFloatTensors, randomModelFile } from "../lab/random-model.js";
 
 const cfg = makeConfig(40, { dense: 24, gruR: 16, gruLayers: 2 });
 const valid = randomModelFile(cfg, 3);
@@ -53,7 +53,7 @@ test("round trip: config, shapes, per-row quantisation", () => {
   const floats = randomFloatTensors(cfg, 3);
   const m = parseModelFile(valid);
   assert.deepEqual(m.config, cfg);
-  assert.equal(m.meta.source, "tools/random-model.ts");
+  assert.equal(m.meta.source, "lab/random-model.ts");
   assert.equal(m.specs.length, tensorSpecs(cfg).length);
   assert.equal(weightCount(cfg), 24 * 70 + 40 * 5 * 24 + 40 * 3 * 40 + 3 * 120 * 40 * 2 + 48 * 80 + 48 * 16 + 34 * (40 + 3 * 40) + 34 * 16 + 40);
   const deq = dequantize(m);

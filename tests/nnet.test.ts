@@ -8,10 +8,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { compileWasm } from "../host/wasm.js";
 import { Engine, type TestHookExports } from "../host/engine.js";
-import { NetworkRunner } from "../host/model.js";
+import { NetworkRunner } from "../lab/network-runner.js";
 import { dequantize, layerSpecs, parseModelFile, type ModelConfig } from "../host/model-file.js";
 import { RefNetwork, denseRef, gruRef, quantizeActivation, sigmoid } from "./nnet-ref.js";
-import { makeConfig, randomFeatures, randomModelFile, rng } from "../tools/random-model.js";
+import { makeConfig, randomFeatures, randomModelFile, rng } from "../lab/random-model.js";
 
 type KernelExports = TestHookExports;
 

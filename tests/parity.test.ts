@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { dumpFeatures } from "../host/offline.js";
 import { PnfWriter } from "../lab/pnf.js";
 import { parseModelFile } from "../host/model-file.js";
-import { NetworkRunner } from "../host/model.js";
+import { NetworkRunner } from "../lab/network-runner.js";
 import { ROOT, readSample, wasmEngine } from "./util.js";
 
 const PY = process.env.PYTHON ?? "python3";

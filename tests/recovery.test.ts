@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Denoiser } from "../host/denoiser.js";
 import { parseModelFile } from "../host/model-file.js";
-import { makeConfig, randomModelFile } from "../tools/random-model.js";
+import { makeConfig, randomModelFile } from "../lab/random-model.js";
 import { rng, snrDb, wasmModule, TEST_WASM } from "./util.js";
 import { extremeModelFile, gruStates, stressSignals } from "./fuzz-util.js";
 

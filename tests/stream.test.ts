@@ -5,7 +5,7 @@ import { Denoiser, ALGORITHMIC_DELAY } from "../host/denoiser.js";
 import { MultiChannelDenoiser, createStream, alignedProcess, SUPPORTED_SAMPLE_RATES } from "../host/stream.js";
 import { resample, StreamResampler } from "../host/resample.js";
 import { parseModelFile } from "../host/model-file.js";
-import { makeConfig, randomModelFile } from "../tools/random-model.js";
+import { makeConfig, randomModelFile } from "../lab/random-model.js";
 import { Engine } from "../host/engine.js";
 import { readSample, rng, snrDb, wasmModule } from "./util.js";
 

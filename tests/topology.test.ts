@@ -13,7 +13,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_CONFIG, layerSpecs, parseModelFile, tensorSpecs, type ModelConfig, type TensorSpec } from "../host/model-file.js";
 import { LAYERS_JSON, NAMED_CONFIGS, layersJson } from "../tools/layers-json.js";
-import { makeConfig } from "../tools/random-model.js";
+import { makeConfig } from "../lab/random-model.js";
 import { ROOT, TEST_WASM, wasmInstance } from "./util.js";
 
 test("training/percepnet/layers.json is what tools/layers-json.ts writes from layerSpecs now", () => {

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { MultiChannelDenoiser, alignedProcess, denoiseChannels } from "../host/stream.js";
 import { decodeWav, encodeWav } from "../host/wav.js";
-import { makeConfig, randomModelFile } from "../tools/random-model.js";
+import { makeConfig, randomModelFile } from "../lab/random-model.js";
 import { ROOT, readSample, wasmModule } from "./util.js";
 
 const BUNDLE = `${ROOT}dist/bundle/worker/worker.js`;

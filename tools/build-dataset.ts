@@ -1,6 +1,6 @@
 /**
  * The dataset builder: synthesises (clean, noisy) mixtures from the training
- * corpus (host/dataset) and turns each into network features and oracle
+ * corpus (lab/dataset) and turns each into network features and oracle
  * targets with the same wasm signal path that runs at inference
  * (host/offline.ts dumpFeatures), written as .pnf files (docs/FORMATS.md).
  *

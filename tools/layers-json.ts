@@ -12,7 +12,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { DEFAULT_CONFIG, layerSpecs, tensorSpecs, type ModelConfig } from "../host/model-file.js";
-import { makeConfig } from "./random-model.js";
+import { makeConfig } from "../lab/random-model.js";
 
 export const LAYERS_JSON = new URL("../../training/percepnet/layers.json", import.meta.url);
 

@@ -1,14 +1,14 @@
 /**
  * Random-weight PercepNet models of any width, for tests and benchmarks.
  *
- *   node dist/tools/random-model.js OUT.pnm [--width 512] [--dense 128] [--gru-r 128] [--layers 3] [--seed 1]
+ *   node dist/lab/random-model.js OUT.pnm [--width 512] [--dense 128] [--gru-r 128] [--layers 3] [--seed 1]
  *
  * `--width` sets conv1, conv2 and gru. Weights are uniform with variance
  * 1/fan_in (pre-activations of order 1, so tanh/sigmoid are exercised over
  * their whole range), biases uniform in +-0.1.
  */
 import { DEFAULT_CONFIG, layerSpecs, writeModelFile, type FloatTensors, type ModelConfig } from "../host/model-file.js";
-import { mulberry32 as rng } from "../lab/dataset/rng.js";
+import { mulberry32 as rng } from "./dataset/rng.js";
 /** Seeded uniform PRNG (mulberry32). */
 export { rng };
 
@@ -48,7 +48,7 @@ export function randomFloatTensors(c: ModelConfig, seed = 1): FloatTensors {
 
 /** A complete random model file. */
 export function randomModelFile(c: ModelConfig, seed = 1): Uint8Array {
-  return writeModelFile(c, randomFloatTensors(c, seed), { source: "tools/random-model.ts", seed });
+  return writeModelFile(c, randomFloatTensors(c, seed), { source: "lab/random-model.ts", seed });
 }
 
 /** Plausible random feature frames: a smooth random walk per feature, kept in [-3, 3]. */
