@@ -30,12 +30,12 @@ import { dumpFeatures } from "../host/offline.js";
 import { PnfWriter } from "../lab/pnf.js";
 
 const USAGE = `usage: build-dataset --out FILE.pnf|DIR [--split train|val] [--n N] [--seed S]
-       [--seconds 10] [--snr-min -5] [--snr-max 40] [--reverb-prob 0.5] [--loop --keep K] [--quiet]
+       [--seconds 10] [--snr-min=-5] [--snr-max 40] [--reverb-prob 0.5] [--loop --keep K] [--quiet]
        [--data ${DEFAULT_CORPUS_ROOT}] [--extra-noise DIR ...] [--extra-speech DIR ...] [--noise-speed PCT]
        [--extra-speech-prob P]
        [--speed-prob 0.5] [--speed-pct 10] [--pitch-prob 0] [--pitch-pct 10]
        [--formant-prob 0] [--formant-pct 15] [--eq-prob 0.6] [--eq-db 6]
-       [--level-min -45] [--level-max 10] [--lowpass-prob 0.1]
+       [--level-min=-45] [--level-max 10] [--lowpass-prob 0.1] [--show-options]
        [--input-bandlimit-prob 0] [--input-bandlimit-rates 8000,11025,16000,22050,24000,32000]
        [--synth-noise-prob 0] [--synth-noise-kinds all] [--synth-noise-replace-prob 0.5] [--whine-drift 20]
 
