@@ -22,7 +22,8 @@ import {
 } from "../lab/dataset/room.js";
 import { Corpus, DEFAULT_CORPUS_ROOT, readExtra, splitCorpus } from "../lab/dataset/corpus.js";
 import { activePower, meanPower, powerDb, peakAbs, fitLength } from "../lab/dataset/augment.js";
-import { makeMixture, mixtureAt, validBandsFor, REVERB_ONLY } from "../lab/dataset/mixture.js";
+import { makeMixture, mixtureAt, validBandsFor, REVERB_ONLY, DEFAULT_MIXTURE_OPTIONS } from "../lab/dataset/mixture.js";
+import { DEFAULT_SYNTH_NOISE_OPTIONS, SYNTH_NOISE_KINDS } from "../lab/dataset/synth-noise.js";
 
 const haveCorpus = existsSync(join(DEFAULT_CORPUS_ROOT, "MANIFEST.tsv"));
 
@@ -332,12 +333,47 @@ test("build-dataset refuses absurd augmentation options with a message, before r
     [["--extra-speech-prob", "nan"], /--extra-speech-prob must be a probability/],
     [["--extra-speech-prob", "0.2"], /--extra-speech-prob needs at least one --extra-speech folder/],
     [["--noise-speed", "80"], /--noise-speed must be an integer percentage from 0 to 50, got 80/],
+    [["--pitch-prob", "1.5"], /--pitch-prob must be a probability from 0 to 1, got 1.5/],
+    [["--pitch-pct", "7.5"], /--pitch-pct must be an integer percentage from 0 to 50, got 7.5/],
+    [["--formant-pct", "60"], /--formant-pct must be a percentage from 0 to 50, got 60/],
+    [["--eq-db=-3"], /--eq-db must be a number from 0 to 24, got -3/],
+    [["--level-min", "5", "--level-max", "0"], /--level-min 5 is above --level-max 0/],
+    [["--input-bandlimit-rates", "8000,foo"], /--input-bandlimit-rates must be a comma list of integer sample rates/],
+    [["--synth-noise-kinds", "hum,pink"], /--synth-noise-kinds: unknown noise kind pink/],
+    [["--synth-noise-prob=-0.1"], /--synth-noise-prob must be a probability/],
   ] as const) {
     const r = run(...args);
     assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
     assert.match(r.stderr, msg);
     assert.ok(!existsSync(out), "nothing written");
   }
+});
+
+test("build-dataset --show-options: the defaults are the builder's, each augmentation flag reaches the options", () => {
+  const tool = fileURLToPath(new URL("../tools/build-dataset.js", import.meta.url));
+  const show = (...args: string[]) => {
+    const r = spawnSync(process.execPath, [tool, "--show-options", ...args], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout) as Record<string, unknown>;
+  };
+  // Without flags the shipped pipeline's mixtures: every option as in DEFAULT_MIXTURE_OPTIONS.
+  const d = show();
+  for (const [k, v] of Object.entries(d)) {
+    if (k === "synthNoise") assert.deepEqual(v, { whineDriftHzPerS: DEFAULT_SYNTH_NOISE_OPTIONS.whineDriftHzPerS });
+    else assert.deepEqual(v, DEFAULT_MIXTURE_OPTIONS[k as keyof typeof DEFAULT_MIXTURE_OPTIONS], k);
+  }
+  assert.ok(["pitchProb", "formantProb", "inputBandlimitProb", "synthNoiseProb", "speedProb", "eqDb", "levelDb"].every((k) => k in d));
+  const o = show("--speed-prob", "0.2", "--speed-pct", "5", "--pitch-prob", "0.3", "--pitch-pct", "12", "--formant-prob", "0.4",
+    "--formant-pct", "8.5", "--eq-prob", "0.1", "--eq-db", "9", "--level-min=-30", "--level-max=-10", "--lowpass-prob", "0",
+    "--input-bandlimit-prob", "0.25", "--input-bandlimit-rates", "8000, 16000", "--synth-noise-prob", "0.15",
+    "--synth-noise-kinds", "hum,whine", "--synth-noise-replace-prob", "0.7", "--whine-drift", "5");
+  assert.deepEqual(o, {
+    ...o,
+    speedProb: 0.2, speedPct: 5, pitchProb: 0.3, pitchPct: 12, formantProb: 0.4, formantPct: 8.5, eqProb: 0.1, eqDb: 9,
+    levelDb: [-30, -10], lowpassProb: 0, inputBandlimitProb: 0.25, inputBandlimitRates: [8000, 16000], synthNoiseProb: 0.15,
+    synthNoiseKinds: ["hum", "whine"], synthNoiseReplaceProb: 0.7, synthNoise: { whineDriftHzPerS: 5 },
+  });
+  assert.deepEqual(show("--synth-noise-kinds", "all").synthNoiseKinds, [...SYNTH_NOISE_KINDS]);
 });
 
 test("build-dataset refuses an --out of the wrong kind (folder without --loop, file with it) before any work", () => {

@@ -12,23 +12,32 @@
  * the newest ones every epoch, so no mixture is seen twice.
  * --extra-noise DIR and --extra-speech DIR add folders of recordings to the
  * training side; --noise-speed PCT plays half the noise recordings at another
- * speed (and pitch), within +-PCT percent.
+ * speed (and pitch), within +-PCT percent. The speech augmentations (speed,
+ * pitch, formant warp, EQ, level, low-pass), a band-limited channel and
+ * generated stationary noises each have a probability and a range on the
+ * command line (--help; training/DATA.md).
  */
 import { mkdirSync, readdirSync, unlinkSync, existsSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import { Corpus, DEFAULT_CORPUS_ROOT, readExtra, splitCorpus } from "../lab/dataset/corpus.js";
-import { mixtureAt, type MixtureOptions } from "../lab/dataset/mixture.js";
+import { DEFAULT_MIXTURE_OPTIONS, mixtureAt, type MixtureOptions } from "../lab/dataset/mixture.js";
+import { DEFAULT_SYNTH_NOISE_OPTIONS, parseSynthNoiseKinds, type SynthNoiseKind } from "../lab/dataset/synth-noise.js";
 import { FRAME_SIZE } from "../host/denoiser.js";
 import { defaultWasmModule } from "../host/wasm.js";
 import { dumpFeatures } from "../host/offline.js";
 import { PnfWriter } from "../lab/pnf.js";
 
 const USAGE = `usage: build-dataset --out FILE.pnf|DIR [--split train|val] [--n N] [--seed S]
-       [--seconds 10] [--snr-min -5] [--snr-max 40] [--reverb-prob 0.5] [--loop --keep K] [--quiet]
+       [--seconds 10] [--snr-min=-5] [--snr-max 40] [--reverb-prob 0.5] [--loop --keep K] [--quiet]
        [--data ${DEFAULT_CORPUS_ROOT}] [--extra-noise DIR ...] [--extra-speech DIR ...] [--noise-speed PCT]
        [--extra-speech-prob P]
+       [--speed-prob 0.5] [--speed-pct 10] [--pitch-prob 0] [--pitch-pct 10]
+       [--formant-prob 0] [--formant-pct 15] [--eq-prob 0.6] [--eq-db 6]
+       [--level-min=-45] [--level-max 10] [--lowpass-prob 0.1] [--show-options]
+       [--input-bandlimit-prob 0] [--input-bandlimit-rates 8000,11025,16000,22050,24000,32000]
+       [--synth-noise-prob 0] [--synth-noise-kinds all] [--synth-noise-replace-prob 0.5] [--whine-drift 20]
 
 --extra-noise DIR (repeatable, training split only): also draw noise from the
 noise rows of DIR/MANIFEST.tsv (same columns as the corpus manifest; paths
@@ -43,7 +52,93 @@ earlier seeds give the same mixtures as before.
 --extra-speech-prob P (0-1, default 0): with probability P a clip's speaker
 comes from the --extra-speech folders, each speaker in proportion to its
 duration there (otherwise extra speakers join their side like corpus ones,
-one share each). 0 draws nothing: earlier seeds give the same mixtures.`;
+one share each). 0 draws nothing: earlier seeds give the same mixtures.
+
+Speech augmentations, applied to the clean speech before the room and the
+noise, so target and input carry the same voice (each P a per-clip
+probability; the defaults are those of the shipped pipeline):
+--speed-prob P, --speed-pct N (integer 0-50): tempo and pitch together,
+  an integer percentage within +-N.
+--pitch-prob P, --pitch-pct N (integer 0-50): pitch alone, tempo kept
+  (WSOLA time-scaling, then resampling), within +-N percent.
+--formant-prob P, --formant-pct N (0-50): vocal-tract-length warp, the
+  spectral envelope stretched by a factor within (1 + N/100)^+-1 with the
+  harmonics kept.
+--eq-prob P, --eq-db DB (0-24): random EQ (low and high shelf, i.e. a tilt,
+  and 0-2 peaks, each within +-DB), on the speech and on each noise recording.
+--level-min DB, --level-max DB: active level of the target, dB FS (a negative
+  value takes an equals sign: --level-min=-30, as for --snr-min).
+--lowpass-prob P: random low-pass (4-20 kHz) of the speech; the target
+  bands above it are masked.
+--input-bandlimit-prob P, --input-bandlimit-rates LIST: the mixture passes a
+  channel sampled at one of the rates (Hz), as a narrow-band caller: nothing
+  above its pass band reaches the input. The target passes the same channel
+  and the bands above the pass band are masked (validBands).
+Generated stationary noise (lab/dataset/synth-noise.ts):
+--synth-noise-prob P: a clip with noise gets a generated one of
+  --synth-noise-kinds (comma list of colour, hum, whine, rumble, fan, or
+  all); with --synth-noise-replace-prob it replaces the recordings, else it
+  joins them at -20..0 dB. --whine-drift HZ: the whines' largest drift, Hz/s.
+New options at probability 0 draw nothing: earlier seeds give the same mixtures.
+--show-options prints the mixture options these flags make, as JSON, and
+exits without reading any audio (--out is not needed then).`;
+
+class UsageError extends Error {}
+
+function probability(name: string, v: string | undefined): number {
+  const p = Number(v);
+  if (!(p >= 0 && p <= 1)) throw new UsageError(`--${name} must be a probability from 0 to 1, got ${v}`);
+  return p;
+}
+
+function percentage(name: string, v: string | undefined, integer: boolean): number {
+  const p = Number(v);
+  if (!((integer ? Number.isInteger(p) : Number.isFinite(p)) && p >= 0 && p <= 50)) {
+    throw new UsageError(`--${name} must be ${integer ? "an integer percentage" : "a percentage"} from 0 to 50, got ${v}`);
+  }
+  return p;
+}
+
+function finite(name: string, v: string | undefined, lo: number, hi: number): number {
+  const x = Number(v);
+  if (!(Number.isFinite(x) && x >= lo && x <= hi)) throw new UsageError(`--${name} must be a number from ${lo} to ${hi}, got ${v}`);
+  return x;
+}
+
+/** The augmentation options of the command line, checked, as MixtureOptions. */
+function augmentationOptions(v: Record<string, string | boolean | string[] | undefined>): Partial<MixtureOptions> {
+  const s = (k: string) => v[k] as string | undefined;
+  const levelDb: [number, number] = [finite("level-min", s("level-min"), -100, 20), finite("level-max", s("level-max"), -100, 20)];
+  if (levelDb[0] > levelDb[1]) throw new UsageError(`--level-min ${levelDb[0]} is above --level-max ${levelDb[1]}`);
+  const rates = (s("input-bandlimit-rates") ?? "").split(",").map((r) => Number(r.trim()));
+  if (!rates.length || rates.some((r) => !(Number.isInteger(r) && r >= 2000 && r < 48000))) {
+    throw new UsageError(`--input-bandlimit-rates must be a comma list of integer sample rates from 2000 to 47999 Hz, got ${s("input-bandlimit-rates")}`);
+  }
+  let kinds: SynthNoiseKind[];
+  try {
+    kinds = parseSynthNoiseKinds(s("synth-noise-kinds") ?? "all");
+  } catch (e) {
+    throw new UsageError(`--synth-noise-kinds: ${(e as Error).message}`);
+  }
+  return {
+    speedProb: probability("speed-prob", s("speed-prob")),
+    speedPct: percentage("speed-pct", s("speed-pct"), true),
+    pitchProb: probability("pitch-prob", s("pitch-prob")),
+    pitchPct: percentage("pitch-pct", s("pitch-pct"), true),
+    formantProb: probability("formant-prob", s("formant-prob")),
+    formantPct: percentage("formant-pct", s("formant-pct"), false),
+    eqProb: probability("eq-prob", s("eq-prob")),
+    eqDb: finite("eq-db", s("eq-db"), 0, 24),
+    levelDb,
+    lowpassProb: probability("lowpass-prob", s("lowpass-prob")),
+    inputBandlimitProb: probability("input-bandlimit-prob", s("input-bandlimit-prob")),
+    inputBandlimitRates: rates,
+    synthNoiseProb: probability("synth-noise-prob", s("synth-noise-prob")),
+    synthNoiseKinds: kinds,
+    synthNoiseReplaceProb: probability("synth-noise-replace-prob", s("synth-noise-replace-prob")),
+    synthNoise: { whineDriftHzPerS: finite("whine-drift", s("whine-drift"), 0, 1000) },
+  };
+}
 
 async function writeChunk(path: string, corpus: Corpus, lists: ReturnType<typeof splitCorpus>["train"], seed: number,
   first: number, n: number, opts: Partial<MixtureOptions>, wasm: WebAssembly.Module, bar?: cliProgress.SingleBar): Promise<void> {
@@ -75,9 +170,27 @@ async function main(): Promise<number> {
     "extra-speech": { type: "string", multiple: true, default: [] },
     "noise-speed": { type: "string", default: "0" },
     "extra-speech-prob": { type: "string", default: "0" },
+    "speed-prob": { type: "string", default: String(DEFAULT_MIXTURE_OPTIONS.speedProb) },
+    "speed-pct": { type: "string", default: String(DEFAULT_MIXTURE_OPTIONS.speedPct) },
+    "pitch-prob": { type: "string", default: "0" },
+    "pitch-pct": { type: "string", default: String(DEFAULT_MIXTURE_OPTIONS.pitchPct) },
+    "formant-prob": { type: "string", default: "0" },
+    "formant-pct": { type: "string", default: String(DEFAULT_MIXTURE_OPTIONS.formantPct) },
+    "eq-prob": { type: "string", default: String(DEFAULT_MIXTURE_OPTIONS.eqProb) },
+    "eq-db": { type: "string", default: String(DEFAULT_MIXTURE_OPTIONS.eqDb) },
+    "level-min": { type: "string", default: String(DEFAULT_MIXTURE_OPTIONS.levelDb[0]) },
+    "level-max": { type: "string", default: String(DEFAULT_MIXTURE_OPTIONS.levelDb[1]) },
+    "lowpass-prob": { type: "string", default: String(DEFAULT_MIXTURE_OPTIONS.lowpassProb) },
+    "input-bandlimit-prob": { type: "string", default: "0" },
+    "input-bandlimit-rates": { type: "string", default: DEFAULT_MIXTURE_OPTIONS.inputBandlimitRates.join(",") },
+    "synth-noise-prob": { type: "string", default: "0" },
+    "synth-noise-kinds": { type: "string", default: "all" },
+    "synth-noise-replace-prob": { type: "string", default: String(DEFAULT_MIXTURE_OPTIONS.synthNoiseReplaceProb) },
+    "whine-drift": { type: "string", default: String(DEFAULT_SYNTH_NOISE_OPTIONS.whineDriftHzPerS) },
+    "show-options": { type: "boolean", default: false },
     help: { type: "boolean", short: "h" },
   } });
-  if (v.help || !v.out) { process.stderr.write(USAGE + "\n"); return v.help ? 0 : 2; }
+  if (v.help || (!v.out && !v["show-options"])) { process.stderr.write(USAGE + "\n"); return v.help ? 0 : 2; }
   if (v.split !== "train" && v.split !== "val") { process.stderr.write(`--split must be train or val\n${USAGE}\n`); return 2; }
   const n = Number(v.n), seed = Number(v.seed), seconds = Number(v.seconds), keep = Number(v.keep);
   if (!(n >= 1 && Number.isInteger(n)) || !Number.isFinite(seed) || !(seconds >= 1 && seconds <= 60) || !(keep >= 1)) {
@@ -94,6 +207,24 @@ async function main(): Promise<number> {
   if (extraSpeechProb > 0 && !(v["extra-speech"] ?? []).length) {
     process.stderr.write("--extra-speech-prob needs at least one --extra-speech folder\n"); return 2;
   }
+  let augment: Partial<MixtureOptions>;
+  try {
+    augment = augmentationOptions(v);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`${e.message}\n`); return 2;
+  }
+  const opts: Partial<MixtureOptions> = {
+    ...augment,
+    seconds, snrDb: [Number(v["snr-min"]), Number(v["snr-max"])], reverb: Number(v["reverb-prob"]),
+    ...(noiseSpeed > 0 ? { noiseSpeedProb: 0.5, noiseSpeedPct: noiseSpeed } : {}),
+    ...(extraSpeechProb > 0 ? { extraSpeechProb } : {}),
+  };
+  if (v["show-options"]) {
+    process.stdout.write(JSON.stringify(opts, null, 2) + "\n");
+    return 0;
+  }
+  if (!v.out) { process.stderr.write(USAGE + "\n"); return 2; }
   // Checked before any audio is read: a wrong --out would otherwise fail only after all the work.
   const outStat = existsSync(v.out) ? statSync(v.out) : undefined;
   if (!v.loop && outStat?.isDirectory()) {
@@ -102,11 +233,6 @@ async function main(): Promise<number> {
   if (v.loop && outStat && !outStat.isDirectory()) {
     process.stderr.write(`--out ${v.out} is a file; with --loop, --out names the folder the chunks go to\n`); return 2;
   }
-  const opts: Partial<MixtureOptions> = {
-    seconds, snrDb: [Number(v["snr-min"]), Number(v["snr-max"])], reverb: Number(v["reverb-prob"]),
-    ...(noiseSpeed > 0 ? { noiseSpeedProb: 0.5, noiseSpeedPct: noiseSpeed } : {}),
-    ...(extraSpeechProb > 0 ? { extraSpeechProb } : {}),
-  };
   const corpus = await Corpus.open(v.data);
   const lists = splitCorpus(corpus.entries)[v.split as "train" | "val"];
   const extra = { noise: v["extra-noise"] ?? [], speech: v["extra-speech"] ?? [] };

@@ -3,11 +3,13 @@
  * input) pair of ~10 s at 48 kHz from the corpus, with the number of bands
  * whose target is meaningful for band-limited speech.
  *
- * Signal flow: speech track (one speaker, speed change, EQ, optional
- * low-pass) -> optional room (clean = early part, noisy = full response) ->
- * level -> noise mix (1-3 recordings, babble, a little full-band noise) at the
- * drawn SNR against the reverberant speech -> peak limit -> optional clipping
- * of the noisy input only.
+ * Signal flow: speech track (one speaker, speed change, optional pitch
+ * change and formant warp, EQ, optional low-pass) -> optional room (clean =
+ * early part, noisy = full response) -> level -> noise mix (1-3 recordings,
+ * babble, optionally a generated noise, a little full-band noise) at the
+ * drawn SNR against the reverberant speech -> optional band-limited channel
+ * (input and target alike; bands above it are masked) -> peak limit ->
+ * optional clipping of the noisy input only.
  */
 
 import { Rng } from "./rng.js";
@@ -30,6 +32,8 @@ import {
   toFs,
   type EqInfo,
 } from "./augment.js";
+import { bandLimit, bandLimitEdgeHz, bandwidthAfterPitch, formantWarp, pitchShift } from "./perturb.js";
+import { SYNTH_NOISE_KINDS, synthNoise, type SynthNoiseInfo, type SynthNoiseKind, type SynthNoiseOptions } from "./synth-noise.js";
 
 /** Band centres in 50 Hz FFT bins (PERCEPNET.md section 2). */
 export const BAND_CENTRES = [
@@ -69,10 +73,48 @@ export interface MixtureOptions {
   earlyMs: [number, number];
   /** Probability of drawing full-band (speech48) speech rather than band-limited. */
   fullbandSpeechProb: number;
+  /** Probability of a speed change (tempo and pitch together) of the speech, an integer percentage within +-speedPct. */
   speedProb: number;
   speedPct: number;
+  /**
+   * Probability of a pitch change of the speech with its tempo kept (WSOLA
+   * time-scaling, then resampling), an integer percentage within +-pitchPct.
+   * 0 (the default) draws nothing, so older seeds make the same mixtures.
+   */
+  pitchProb: number;
+  pitchPct: number;
+  /**
+   * Probability of a vocal-tract-length (formant) warp of the speech: the
+   * spectral envelope is stretched by a factor within (1 + formantPct/100)^+-1
+   * (log-uniform), harmonics kept. 0 (the default) draws nothing.
+   */
+  formantProb: number;
+  formantPct: number;
+  /** Probability of a random EQ (low and high shelf = tilt, 0-2 peaks) on the speech, and on each noise recording. */
   eqProb: number;
+  /** Largest boost or cut of each EQ section, dB. */
+  eqDb: number;
   lowpassProb: number;
+  /**
+   * Probability that the mixture passes a band-limited channel (down to one
+   * of inputBandlimitRates and back up): the noisy input, noise included,
+   * carries nothing above that rate's pass band. The target passes the same
+   * channel (the network's gains cannot restore what the channel removed)
+   * and validBands masks the bands above the pass-band edge. 0 (the default)
+   * draws nothing.
+   */
+  inputBandlimitProb: number;
+  inputBandlimitRates: number[];
+  /**
+   * Probability of a generated stationary noise (lab/dataset/synth-noise.ts)
+   * of one of synthNoiseKinds: with probability synthNoiseReplaceProb it
+   * replaces the recorded noises and babble, otherwise it joins them at
+   * -20..0 dB relative to the first one. 0 (the default) draws nothing.
+   */
+  synthNoiseProb: number;
+  synthNoiseKinds: SynthNoiseKind[];
+  synthNoiseReplaceProb: number;
+  synthNoise: Partial<SynthNoiseOptions>;
   babbleProb: number;
   maxNoises: number;
   /**
@@ -110,8 +152,19 @@ export const DEFAULT_MIXTURE_OPTIONS: MixtureOptions = {
   fullbandSpeechProb: 0.5,
   speedProb: 0.5,
   speedPct: 10,
+  pitchProb: 0,
+  pitchPct: 10,
+  formantProb: 0,
+  formantPct: 15,
   eqProb: 0.6,
+  eqDb: 6,
   lowpassProb: 0.1,
+  inputBandlimitProb: 0,
+  inputBandlimitRates: [8000, 11025, 16000, 22050, 24000, 32000],
+  synthNoiseProb: 0,
+  synthNoiseKinds: [...SYNTH_NOISE_KINDS],
+  synthNoiseReplaceProb: 0.5,
+  synthNoise: {},
   babbleProb: 0.2,
   maxNoises: 3,
   noiseSpeedProb: 0,
@@ -130,8 +183,14 @@ export interface MixtureMeta {
   speaker: string;
   speechFiles: string[];
   speedPct: number;
+  /** Pitch change with tempo kept, percent (0: none). */
+  pitchPct: number;
+  /** Formant warp factor (null: none). */
+  formantWarp: number | null;
   eq: EqInfo | null;
   lowpassHz: number | null;
+  /** Sample rate of the band-limited channel both signals passed (null: none). */
+  inputBandlimitRate: number | null;
   bandwidthHz: number | null;
   validBands: number;
   room:
@@ -147,6 +206,8 @@ export interface MixtureMeta {
   /** Speed change of each noise recording, percent (parallel to noiseFiles). */
   noiseSpeedPct: number[];
   babbleLabels: string[];
+  /** Generated noise: what was drawn, whether it replaced the recorded noises, its level relative to the first noise. */
+  synthNoise: null | { info: SynthNoiseInfo; replace: boolean; relDb: number };
   fullbandNoiseDb: number | null;
   limiterDb: number;
   clip: null | { belowPeakDb: number; fraction: number };
@@ -211,11 +272,23 @@ export async function makeMixture(
   }
   const speedPct = rng.chance(o.speedProb) ? rng.int(-o.speedPct, o.speedPct) : 0;
   const track = await speechTrack(rng, corpus, byLabel.get(speaker)!, n, speedPct);
-  const speech = track.audio;
+  let speech = track.audio;
   let bandwidthHz = track.bandwidthHz;
+  // The guards keep the random stream of a 0 probability unchanged.
+  let pitchPct = 0;
+  if (o.pitchProb > 0 && rng.chance(o.pitchProb)) pitchPct = rng.int(-o.pitchPct, o.pitchPct);
+  if (pitchPct !== 0) {
+    speech = pitchShift(speech, pitchPct);
+    bandwidthHz = bandwidthAfterPitch(bandwidthHz, pitchPct);
+  }
+  let formant: number | null = null;
+  if (o.formantProb > 0 && rng.chance(o.formantProb)) {
+    formant = Math.pow(1 + o.formantPct / 100, rng.uniform(-1, 1));
+    speech = formantWarp(speech, formant, { bandwidthHz });
+  }
   let eq: EqInfo | null = null;
   if (rng.chance(o.eqProb)) {
-    const r = randomEq(rng);
+    const r = randomEq(rng, o.eqDb);
     applyCascade(speech, r.sections);
     eq = r.info;
   }
@@ -228,8 +301,8 @@ export async function makeMixture(
   }
 
   // Room: the target keeps the direct path and early reflections.
-  let clean = speech;
-  let reverberant = speech;
+  let clean: Float32Array = speech;
+  let reverberant: Float32Array = speech;
   let room: MixtureMeta["room"] = null;
   const wantRoom = typeof o.reverb === "boolean" ? o.reverb : rng.chance(o.reverb);
   if (wantRoom) {
@@ -262,7 +335,8 @@ export async function makeMixture(
   const noiseSpeedPct: number[] = [];
   let babbleLabels: string[] = [];
   let fullbandNoiseDb: number | null = null;
-  const noisy = new Float32Array(n);
+  let synthNoiseMeta: MixtureMeta["synthNoise"] = null;
+  let noisy: Float32Array = new Float32Array(n);
   if (snrDb !== null) {
     const noise = new Float32Array(n);
     const add = (x: Float32Array, relDb: number) => {
@@ -271,7 +345,11 @@ export async function makeMixture(
       const k = Math.pow(10, relDb / 20) / Math.sqrt(p);
       for (let i = 0; i < n; i++) noise[i] += k * x[i];
     };
-    const count = rng.int(1, o.maxNoises);
+    let synth: { kind: SynthNoiseKind; replace: boolean } | null = null;
+    if (o.synthNoiseProb > 0 && o.synthNoiseKinds.length && rng.chance(o.synthNoiseProb)) {
+      synth = { kind: rng.choice(o.synthNoiseKinds), replace: rng.chance(o.synthNoiseReplaceProb) };
+    }
+    const count = synth?.replace ? 0 : rng.int(1, o.maxNoises);
     for (let c = 0; c < count; c++) {
       const relDb = c === 0 ? 0 : rng.uniform(-15, 0);
       if (c === 0 && rng.chance(o.babbleProb)) {
@@ -285,10 +363,17 @@ export async function makeMixture(
       // The guard keeps the random stream of noiseSpeedProb = 0 unchanged.
       const sp = o.noiseSpeedProb > 0 && rng.chance(o.noiseSpeedProb) ? rng.int(-o.noiseSpeedPct, o.noiseSpeedPct) : 0;
       const x = fitLength(rng, toFs(await corpus.audio(e), e.sampleRate, sp, true), n);
-      if (rng.chance(o.eqProb)) applyCascade(x, randomEq(rng).sections);
+      if (rng.chance(o.eqProb)) applyCascade(x, randomEq(rng, o.eqDb).sections);
       noiseFiles.push(e.file);
       noiseSpeedPct.push(sp);
       add(x, relDb);
+    }
+    if (synth) {
+      // Its own generator: the samples depend on one draw of the main stream only.
+      const r = synthNoise(rng.fork("synth-noise"), synth.kind, n, o.synthNoise);
+      const relDb = synth.replace ? 0 : rng.uniform(-20, 0);
+      add(r.audio, relDb);
+      synthNoiseMeta = { info: r.info, replace: synth.replace, relDb };
     }
     if (rng.chance(o.fullbandNoiseProb)) {
       // Band-limited noise recordings leave the top bands empty; a little white noise fills them.
@@ -303,6 +388,14 @@ export async function makeMixture(
     for (let i = 0; i < n; i++) noisy[i] = reverberant[i] + k * noise[i];
   } else {
     noisy.set(reverberant);
+  }
+
+  let inputBandlimitRate: number | null = null;
+  if (o.inputBandlimitProb > 0 && o.inputBandlimitRates.length && rng.chance(o.inputBandlimitProb)) {
+    inputBandlimitRate = rng.choice(o.inputBandlimitRates);
+    noisy = bandLimit(noisy, inputBandlimitRate);
+    clean = bandLimit(clean, inputBandlimitRate);
+    bandwidthHz = Math.min(bandwidthHz, bandLimitEdgeHz(inputBandlimitRate));
   }
 
   // Peak limit: one gain for both signals so the pair stays consistent.
@@ -332,8 +425,11 @@ export async function makeMixture(
       speaker,
       speechFiles: track.files,
       speedPct,
+      pitchPct,
+      formantWarp: formant,
       eq,
       lowpassHz,
+      inputBandlimitRate,
       bandwidthHz: Number.isFinite(bandwidthHz) ? bandwidthHz : null,
       validBands,
       room,
@@ -343,6 +439,7 @@ export async function makeMixture(
       noiseFiles,
       noiseSpeedPct,
       babbleLabels,
+      synthNoise: synthNoiseMeta,
       fullbandNoiseDb,
       limiterDb,
       clip,
