@@ -221,6 +221,62 @@ test("the engine checks a block index itself (modelLoadBlocks codes)", async () 
   assert.equal(ex.modelLoadBlocks(3 * 8, put(new Array(nbr).fill(0))), -3, "after the weights");
 });
 
+test("modelLoadBlocks fuzz: random indices are taken exactly when valid, and a taken one runs in bounds", async () => {
+  const c = makeConfig(40, { dense: 16, gruR: 16, gruLayers: 1 });
+  const m = parseModelFile(randomModelFile(c, 4));
+  const mod = await simdModule;
+  const rand = rng(23);
+  // gru1.w_hh (layer 3, kind 3): 120 x 40 -> 30 block rows, 3 column blocks
+  const id = 3 * 8 + 3, nbr = 30, ncb = 3;
+  const valid = (v: number[]): number => {
+    let at = 0;
+    for (let b = 0; b < nbr; b++) {
+      if (at >= v.length) return -1;
+      const n = v[at++];
+      if (n < 0 || n > ncb || n > v.length - at) return -1;
+      for (let j = 0; j < n; j++) if (v[at + j] < 0 || v[at + j] >= ncb || (j > 0 && v[at + j] <= v[at + j - 1])) return -1;
+      at += n;
+    }
+    return at === v.length ? v.length - nbr : -1;
+  };
+  let taken = 0;
+  for (let i = 0; i < 150; i++) {
+    const v: number[] = [];
+    for (let b = 0; b < nbr; b++) {
+      const cols = [0, 1, 2].filter(() => rand() < 0.5);
+      v.push(cols.length, ...cols);
+    }
+    for (let k = Math.floor(rand() * 3); k > 0; k--) {
+      const what = rand();
+      if (what < 0.6) v[Math.floor(rand() * v.length)] = Math.floor(rand() * 7) - 2;
+      else if (what < 0.8) v.pop();
+      else v.push(Math.floor(rand() * 4));
+    }
+    const eng = new Engine(mod);
+    const ex = eng.exports;
+    assert.equal(ex.modelConfigure(c.nFeatures, c.nBands, c.dense, c.conv1.k, c.conv1.out, c.conv2.k, c.conv2.out, c.gru, c.gruLayers, c.gruR, 1), 0);
+    const staging = ex.modelReserve(1 << 16);
+    new Int32Array(ex.memory.buffer, staging, v.length).set(v);
+    const rc = ex.modelLoadBlocks(id, v.length * 4);
+    const nb = valid(v);
+    assert.equal(rc, nb >= 0 ? 0 : -4, `case ${i}: [${v.join(",")}]`);
+    if (rc !== 0) continue;
+    taken++;
+    for (const s of m.specs) {
+      const t = s.id === id ? Int8Array.from({ length: nb * 64 }, () => Math.floor(rand() * 255) - 127) : m.tensors.get(s.name)!;
+      new Uint8Array(ex.memory.buffer, staging, t.byteLength).set(new Uint8Array(t.buffer, t.byteOffset, t.byteLength));
+      assert.equal(ex.modelLoadTensor(s.id, t.byteLength), 0, s.name);
+    }
+    assert.equal(ex.modelReady(), 1);
+    for (let f = 0; f < 3; f++) {
+      new Float32Array(ex.memory.buffer, ex.modelInputPtr(), 70).fill(0.5);
+      assert.equal(ex.modelRun(), 0);
+    }
+    for (const g of new Float32Array(ex.memory.buffer, ex.modelGainsPtr(), c.nBands)) assert.ok(g >= 0 && g <= 1);
+  }
+  assert.ok(taken > 20 && taken < 130, `taken ${taken} of 150`);
+});
+
 test("f32 matvec matches float64 within f32 rounding", async () => {
   const rand = rng(5);
   const rows = 29, cols = 70;
