@@ -40,6 +40,6 @@ export function pitchDelayed(): i32 { return F.pitch.delayed.period; }
 export function pitchDelayedCorr(): f32 { return F.pitch.delayed.corr; }
 
 export {
-  modelConfigure, modelLayerCount, modelReserve, modelLoadTensor, modelReady, modelReset,
+  modelConfigure, modelLayerCount, modelReserve, modelLoadTensor, modelLoadBlocks, modelReady, modelReset,
   modelInputPtr, modelRun, modelGainsPtr, modelStrengthsPtr, modelVad, modelHasVad, modelBands,
 } from "./model";

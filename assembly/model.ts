@@ -21,7 +21,7 @@
  * benchmarks are in assembly/test-hooks.ts.
  */
 import {
-  allocAligned, pad4, pad16, packI8, packedBytes, matvecI8, matvecF32,
+  allocAligned, pad4, pad16, packI8, packedBytes, matvecI8, matvecSparseI8, matvecF32,
   tanhVec, sigmoidVec, quantizeVec, gruUpdate, ACT_ONE,
 } from "./nnet";
 
@@ -30,24 +30,81 @@ const MAX_WIDTH = 4096;
 const MAX_KERNEL = 16;
 const MAX_GRU_LAYERS = 16;
 
-/** int8 weight matrix with per-row scale (already divided by 127) and bias. */
+/**
+ * int8 weight matrix with per-row scale (already divided by 127) and bias,
+ * dense (packI8 layout) or block-sparse (matvecSparseI8) when a block index
+ * arrived before the weights (modelLoadBlocks). The weight memory is
+ * allocated when the weights (or their index) arrive, so a sparse layer
+ * never holds a dense copy.
+ */
 class QLayer {
-  w: usize;
+  w: usize = 0;
   scale: usize;
   bias: usize;
+  /** -1: dense; else the number of kept 4 x 16 blocks */
+  nBlocks: i32 = -1;
+  counts: usize = 0;
+  offs: usize = 0;
   constructor(public rows: i32, public cols: i32) {
-    this.w = allocAligned(packedBytes(rows, cols));
     this.scale = allocAligned(pad4(rows) << 2);
     this.bias = allocAligned(pad4(rows) << 2);
   }
   /** out (pad4(rows) f32) = W x * scale + bias; x int16, pad16(cols) readable. */
   @inline run(out: usize, x: usize): void {
-    matvecI8(out, this.w, this.scale, this.bias, this.rows, this.cols, x);
+    if (this.nBlocks >= 0) matvecSparseI8(out, this.w, this.counts, this.offs, this.scale, this.bias, this.rows, x);
+    else matvecI8(out, this.w, this.scale, this.bias, this.rows, this.cols, x);
+  }
+  /**
+   * Take a block index (docs/FORMATS.md: per block row its count, then its
+   * column blocks, strictly increasing) of `bytes` at `src`. Checked in
+   * full, because the kernel trusts it for every address it reads: false
+   * (and nothing kept) when a count or column block is out of range,
+   * indices are not strictly increasing, or the length disagrees.
+   */
+  loadBlocks(src: usize, bytes: i32): bool {
+    if (this.nBlocks >= 0 || this.w != 0 || bytes < 0 || (bytes & 3) != 0) return false;
+    const nbr = pad4(this.rows) >> 2;
+    const ncb = pad16(this.cols) >> 4;
+    const n = bytes >> 2;
+    let at = 0, total = 0;
+    for (let br = 0; br < nbr; br++) {
+      if (at >= n) return false;
+      const cnt = load<i32>(src + <usize>(at << 2));
+      at++;
+      if (cnt < 0 || cnt > ncb || cnt > n - at) return false;
+      let prev = -1;
+      for (let k = 0; k < cnt; k++) {
+        const c = load<i32>(src + <usize>((at + k) << 2));
+        if (c <= prev || c >= ncb) return false;
+        prev = c;
+      }
+      at += cnt;
+      total += cnt;
+    }
+    if (at != n) return false;
+    this.counts = allocAligned(nbr << 2);
+    this.offs = allocAligned(max(total, 1) << 2);
+    this.w = allocAligned(max(total, 1) << 6);
+    at = 0;
+    let o = 0;
+    for (let br = 0; br < nbr; br++) {
+      const cnt = load<i32>(src + <usize>(at << 2));
+      store<i32>(this.counts + <usize>(br << 2), cnt);
+      for (let k = 0; k < cnt; k++) {
+        store<i32>(this.offs + <usize>(o << 2), load<i32>(src + <usize>((at + 1 + k) << 2)) << 5);
+        o++;
+      }
+      at += 1 + cnt;
+    }
+    this.nBlocks = total;
+    return true;
   }
   /** kind 0 weights, 1 row scales, 2 biases; returns false on a size mismatch. */
   load(kind: i32, src: usize, bytes: i32): bool {
     if (kind == 0) {
+      if (this.nBlocks >= 0) return this.loadBlockWeights(src, bytes);
       if (bytes != this.rows * this.cols) return false;
+      if (this.w == 0) this.w = allocAligned(packedBytes(this.rows, this.cols));
       packI8(this.w, src, this.rows, this.cols);
       return true;
     }
@@ -60,6 +117,27 @@ class QLayer {
     } else {
       memory.copy(this.bias, src, <usize>bytes);
     }
+    return true;
+  }
+  /**
+   * The kept blocks, 64 bytes each (row-major 4 x 16). Weights in padding
+   * columns would multiply whatever follows the input (the next layer's
+   * output in the trunk buffer), so they are zeroed as in packI8; the host
+   * parser rejects such files anyway.
+   */
+  private loadBlockWeights(src: usize, bytes: i32): bool {
+    if (bytes != this.nBlocks << 6) return false;
+    memory.copy(this.w, src, <usize>bytes);
+    const tail = this.cols & 15;
+    if (tail != 0) {
+      const lastOff = (pad16(this.cols) >> 4) - 1 << 5;
+      for (let b = 0; b < this.nBlocks; b++) {
+        if (load<i32>(this.offs + <usize>(b << 2)) != lastOff) continue;
+        const bp = this.w + <usize>(b << 6);
+        for (let r = 0; r < 4; r++) memory.fill(bp + <usize>(r * 16 + tail), 0, <usize>(16 - tail));
+      }
+    }
+    // Rows past `rows` have scale 0 and bias 0, so their sums never show.
     return true;
   }
 }
@@ -221,6 +299,34 @@ export function modelLoadTensor(id: i32, bytes: i32): i32 {
   if (!ok) return -3;
   loaded[id] = 1;
   return 0;
+}
+
+/** The int8 matrix of weight tensor `id` (kinds 0 and, for GRUs, 3), or null. */
+function matrixOf(id: i32): QLayer | null {
+  const layer = id >> 3, kind = id & 7;
+  if (id < 0 || layer == 0 || layer >= modelLayerCount()) return null;
+  if (layer == 1 || layer == 2 || layer >= nGru + 5) {
+    if (kind != 0) return null;
+    return layer == 1 ? conv1 : layer == 2 ? conv2 : layer == nGru + 5 ? fcG : layer == nGru + 6 ? fcR : fcVad;
+  }
+  const g = layer == nGru + 4 ? gruR : grus[layer - 3];
+  return kind == 0 ? g!.ih : kind == 3 ? g!.hh : null;
+}
+
+/**
+ * Make weight tensor `id` block-sparse: the staging area holds its block
+ * index (`bytes` bytes, docs/FORMATS.md "Sparse matrices"). Must come
+ * before that tensor's modelLoadTensor, which then takes the kept blocks.
+ * Returns 0, -1 not configured, -2 not an int8 matrix of a sparse-capable
+ * layer (fc_in stays dense), -3 weights already loaded, -4 bad index.
+ */
+export function modelLoadBlocks(id: i32, bytes: i32): i32 {
+  if (!configured) return -1;
+  if (bytes < 0 || bytes > stagingBytes) return -2;
+  const q = matrixOf(id);
+  if (q === null) return -2;
+  if (loaded[id] != 0 || q.nBlocks >= 0) return -3;
+  return q.loadBlocks(staging, bytes) ? 0 : -4;
 }
 
 function layerLoaded(layer: i32, count: i32): bool {

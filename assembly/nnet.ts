@@ -278,3 +278,76 @@ export function gruUpdate(h: usize, gi: usize, gh: usize, hidden: i32): void {
     store<f32>(h + o, (<f32>1.0 - z) * n + z * load<f32>(h + o));
   }
 }
+
+/**
+ * Block-sparse int8 matrices (docs/FORMATS.md section 3, "Sparse matrices").
+ * A block is SPARSE_ROWS x SPARSE_COLS weights; per block row (4 output
+ * rows) only the nonzero blocks are kept. 4 rows match the dense kernel's
+ * row grouping (same pad4 outputs, same epilogue), and a 4 x 16 block is
+ * byte for byte one column chunk of packI8's layout, so each kept block
+ * costs the dense kernel's inner step plus one index load. 4x16 was
+ * measured against 4x8 (one v128 of activations per block) on a 1536 x 512
+ * GRU matrix and was as fast or faster at every density 1.0 .. 0.1
+ * (docs/ENGINE.md "Sparse matrices"): the finer 4x8 pays one index load
+ * per 4 dot products instead of per 8.
+ */
+export const SPARSE_ROWS = 4;
+export const SPARSE_COLS = 16;
+
+/**
+ * out[r] = f32(sum over the row's blocks) * scale[r] + bias[r] for r < pad4(rows).
+ * `counts` holds one i32 per block row (pad4(rows) / 4); `offs` one i32 per
+ * kept block: the byte offset of its first activation (column block * 32),
+ * so the loop does no multiply; `w` the blocks in the same order, 64 bytes
+ * each (row-major 4 x 16, as packI8 lays out a chunk). The caller
+ * guarantees offset + 32 <= the readable bytes of `x` for every block
+ * (model.ts checks the index once at load). `scale == 0`: raw i32 sums.
+ * Integer sums are exact, so a fully dense pattern gives matvecI8's bits.
+ */
+export function matvecSparseI8(out: usize, w: usize, counts: usize, offs: usize, scale: usize, bias: usize, rows: i32, x: usize): void {
+  const rp = pad4(rows);
+  let wp = w;
+  let op = offs;
+  for (let r = 0; r < rp; r += 4) {
+    const n = load<i32>(counts + <usize>r);
+    let s0: i32 = 0, s1: i32 = 0, s2: i32 = 0, s3: i32 = 0;
+    if (ASC_FEATURE_SIMD) {
+      let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+      for (let k = 0; k < n; k++) {
+        const xp = x + <usize>load<i32>(op);
+        const xl = v128.load(xp);
+        const xh = v128.load(xp, 16);
+        a0 = i32x4.add(a0, i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(wp), xl), i32x4.dot_i16x8_s(v128.load8x8_s(wp, 8), xh)));
+        a1 = i32x4.add(a1, i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(wp, 16), xl), i32x4.dot_i16x8_s(v128.load8x8_s(wp, 24), xh)));
+        a2 = i32x4.add(a2, i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(wp, 32), xl), i32x4.dot_i16x8_s(v128.load8x8_s(wp, 40), xh)));
+        a3 = i32x4.add(a3, i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(wp, 48), xl), i32x4.dot_i16x8_s(v128.load8x8_s(wp, 56), xh)));
+        op += 4;
+        wp += 64;
+      }
+      s0 = hsumI32(a0); s1 = hsumI32(a1); s2 = hsumI32(a2); s3 = hsumI32(a3);
+    } else {
+      for (let k = 0; k < n; k++) {
+        const xp = x + <usize>load<i32>(op);
+        for (let j = 0; j < 16; j++) {
+          const xv = <i32>load<i16>(xp + <usize>(j << 1));
+          s0 += <i32>load<i8>(wp + <usize>j) * xv;
+          s1 += <i32>load<i8>(wp + <usize>(16 + j)) * xv;
+          s2 += <i32>load<i8>(wp + <usize>(32 + j)) * xv;
+          s3 += <i32>load<i8>(wp + <usize>(48 + j)) * xv;
+        }
+        op += 4;
+        wp += 64;
+      }
+    }
+    const o = <usize>(r << 2);
+    if (scale == 0) {
+      store<i32>(out + o, s0); store<i32>(out + o, s1, 4);
+      store<i32>(out + o, s2, 8); store<i32>(out + o, s3, 12);
+      continue;
+    }
+    store<f32>(out + o, <f32>s0 * load<f32>(scale + o) + load<f32>(bias + o));
+    store<f32>(out + o, <f32>s1 * load<f32>(scale + o, 4) + load<f32>(bias + o, 4), 4);
+    store<f32>(out + o, <f32>s2 * load<f32>(scale + o, 8) + load<f32>(bias + o, 8), 8);
+    store<f32>(out + o, <f32>s3 * load<f32>(scale + o, 12) + load<f32>(bias + o, 12), 12);
+  }
+}

@@ -10,7 +10,7 @@ import { analyze, synthesize } from "./stft";
 import { PitchTracker, pitchUpdate } from "./pitch";
 import { mixPostfilterLastFrame } from "./frame";
 import { modelRun } from "./model";
-import { allocAligned, packI8, packedBytes, matvecI8, matvecF32, tanhVec, sigmoidVec, quantizeVec } from "./nnet";
+import { allocAligned, packI8, packedBytes, matvecI8, matvecSparseI8, matvecF32, tanhVec, sigmoidVec, quantizeVec } from "./nnet";
 
 export { modelLayerOutPtr } from "./model";
 
@@ -69,6 +69,14 @@ export function nnetMatvecI8(out: usize, w: usize, scale: usize, bias: usize, ro
 /** Run matvecI8 `reps` times (benchmark without per-call JS overhead). */
 export function nnetMatvecI8Repeat(out: usize, w: usize, scale: usize, bias: usize, rows: i32, cols: i32, x: usize, reps: i32): void {
   for (let i = 0; i < reps; i++) matvecI8(out, w, scale, bias, rows, cols, x);
+}
+/** See nnet.ts matvecSparseI8 (scale 0: raw i32 sums). */
+export function nnetMatvecSparseI8(out: usize, w: usize, counts: usize, offs: usize, scale: usize, bias: usize, rows: i32, x: usize): void {
+  matvecSparseI8(out, w, counts, offs, scale, bias, rows, x);
+}
+/** Run matvecSparseI8 `reps` times. */
+export function nnetMatvecSparseI8Repeat(out: usize, w: usize, counts: usize, offs: usize, scale: usize, bias: usize, rows: i32, x: usize, reps: i32): void {
+  for (let i = 0; i < reps; i++) matvecSparseI8(out, w, counts, offs, scale, bias, rows, x);
 }
 /** See nnet.ts matvecF32. */
 export function nnetMatvecF32(out: usize, w: usize, bias: usize, rows: i32, cols: i32, x: usize): void {

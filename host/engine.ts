@@ -71,6 +71,7 @@ export interface PercepnetExports {
   modelConfigure(nFeatures: I32, nBands: I32, dense: I32, k1: I32, conv1: I32,
     k2: I32, conv2: I32, gru: I32, gruLayers: I32, gruR: I32, vad: I32): I32;
   modelLayerCount(): I32; modelReserve(bytes: I32): Ptr; modelLoadTensor(id: I32, bytes: I32): I32;
+  modelLoadBlocks(id: I32, bytes: I32): I32;
   modelReady(): I32; modelReset(): void; modelInputPtr(): Ptr; modelRun(): I32;
   modelGainsPtr(): Ptr; modelStrengthsPtr(): Ptr; modelVad(): F32; modelHasVad(): I32; modelBands(): I32;
 }
@@ -95,6 +96,8 @@ export interface TestHookExports extends PercepnetExports {
   nnetPackedBytes(rows: I32, cols: I32): I32;
   nnetMatvecI8(out: Ptr, w: Ptr, scale: Ptr, bias: Ptr, rows: I32, cols: I32, x: Ptr): void;
   nnetMatvecI8Repeat(out: Ptr, w: Ptr, scale: Ptr, bias: Ptr, rows: I32, cols: I32, x: Ptr, reps: I32): void;
+  nnetMatvecSparseI8(out: Ptr, w: Ptr, counts: Ptr, offs: Ptr, scale: Ptr, bias: Ptr, rows: I32, x: Ptr): void;
+  nnetMatvecSparseI8Repeat(out: Ptr, w: Ptr, counts: Ptr, offs: Ptr, scale: Ptr, bias: Ptr, rows: I32, x: Ptr, reps: I32): void;
   nnetMatvecF32(out: Ptr, w: Ptr, bias: Ptr, rows: I32, cols: I32, x: Ptr): void;
   nnetMatvecF32Repeat(out: Ptr, w: Ptr, bias: Ptr, rows: I32, cols: I32, x: Ptr, reps: I32): void;
   nnetTanh(ptr: Ptr, n: I32): void;
@@ -302,7 +305,8 @@ export function loadModelIntoWasm(ex: PercepnetExports, model: ParsedModel): voi
     const t = model.tensors.get(s.name)!;
     // memory.buffer may have been replaced by a grow: take a fresh view each time.
     new Uint8Array(ex.memory.buffer, staging, t.byteLength).set(new Uint8Array(t.buffer, t.byteOffset, t.byteLength));
-    const r = ex.modelLoadTensor(s.id, t.byteLength);
+    // A block index (dtype i32) makes its matrix sparse before the matrix arrives.
+    const r = s.dtype === "i32" ? ex.modelLoadBlocks(s.id, t.byteLength) : ex.modelLoadTensor(s.id, t.byteLength);
     if (r !== 0) throw new Error(`percepnet: the engine rejected tensor ${s.name} (code ${r})`);
   }
   if (ex.modelReady() !== 1) throw new Error("percepnet: model incomplete after loading every tensor");

@@ -24,16 +24,21 @@ export interface ModelConfig {
 /** A tensor entry of the JSON header. */
 export interface TensorInfo {
   name: string;
-  dtype: "i8" | "f32";
+  dtype: "i8" | "f32" | "i32";
   shape: number[];
   offset: number;
   bytes: number;
 }
 
-/** One tensor the configuration requires, with its engine id (layer * 8 + kind). */
+/**
+ * One tensor the configuration requires, with its engine id (layer * 8 +
+ * kind). In a parsed file a sparse matrix `M` appears as two specs with
+ * M's id: `M.blocks` (dtype i32, the block index, loaded first) and `M`
+ * (dtype i8, shape [nBlocks, 4, 16]).
+ */
 export interface TensorSpec {
   name: string;
-  dtype: "i8" | "f32";
+  dtype: "i8" | "f32" | "i32";
   shape: number[];
   id: number;
 }
@@ -65,13 +70,24 @@ export interface ParsedModel {
   version: number;
   config: ModelConfig;
   meta: Record<string, unknown>;
-  tensors: Map<string, Int8Array | Float32Array>;
-  /** Tensors in engine order, for loading. */
+  tensors: Map<string, Int8Array | Float32Array | Int32Array>;
+  /** Tensors in engine order, for loading (a block index right before its matrix). */
   specs: TensorSpec[];
 }
 
 export const MODEL_MAGIC = "PNM1";
-export const MODEL_VERSION = 1;
+/** The newest format version this parser reads: 2 adds block-sparse matrices; a writer without sparse matrices still writes 1. */
+export const MODEL_VERSION = 2;
+/** Block shape of sparse matrices (rows x columns), fixed by format version 2 (assembly/nnet.ts SPARSE_ROWS, SPARSE_COLS). */
+export const SPARSE_ROWS = 4;
+export const SPARSE_COLS = 16;
+/** Suffix of a block-index tensor: `gru1.w_hh.blocks` indexes `gru1.w_hh`. */
+export const BLOCKS_SUFFIX = ".blocks";
+
+/** Matrices that may be stored sparse: every int8 matrix but fc_in's, which the engine turns into f32. */
+export function sparseCapable(name: string): boolean {
+  return name !== "fc_in.w" && /\.w(_ih|_hh)?$/.test(name);
+}
 /** Caps checked before anything is allocated (the engine checks the same). */
 export const MAX_WIDTH = 4096;
 export const MAX_KERNEL = 16;
@@ -221,6 +237,106 @@ function asciiToString(b: Uint8Array): string {
 /** A shape for a message; the file's own may be any JSON value. */
 function shapeStr(s: unknown): string { return Array.isArray(s) ? `[${s.join(", ")}]` : JSON.stringify(s) ?? String(s); }
 
+/** Visit a block index: (block row, column block, block number) per kept block. */
+function forEachBlock(index: Int32Array, rows: number, fn: (br: number, cb: number, k: number) => void): void {
+  let at = 0, k = 0;
+  for (let br = 0; br < Math.ceil(rows / SPARSE_ROWS); br++) {
+    const cnt = index[at++];
+    for (let j = 0; j < cnt; j++) fn(br, index[at++], k++);
+  }
+}
+
+/**
+ * Validate a block index for a [rows, cols] matrix (docs/FORMATS.md
+ * "Sparse matrices"): per block row a count in [0, column blocks], then
+ * that many column blocks, strictly increasing and in range; nothing left
+ * over. Returns the number of kept blocks.
+ */
+function checkBlockIndex(name: string, index: Int32Array, rows: number, cols: number): number {
+  const nbr = Math.ceil(rows / SPARSE_ROWS), ncb = Math.ceil(cols / SPARSE_COLS);
+  let at = 0;
+  for (let br = 0; br < nbr; br++) {
+    if (at >= index.length) throw new Error(`model file: block index ${name} ends before block row ${br} of ${nbr}`);
+    const cnt = index[at++];
+    if (cnt < 0 || cnt > ncb) throw new Error(`model file: block index ${name}: block row ${br} has count ${cnt}, must be in [0, ${ncb}]`);
+    if (cnt > index.length - at) throw new Error(`model file: block index ${name}: block row ${br} has count ${cnt} but only ${index.length - at} entries are left`);
+    for (let j = 0; j < cnt; j++, at++) {
+      const c = index[at];
+      if (c < 0 || c >= ncb) throw new Error(`model file: block index ${name}: block row ${br} names column block ${c}, out of range [0, ${ncb})`);
+      if (j > 0 && c <= index[at - 1]) {
+        throw new Error(`model file: block index ${name}: block row ${br} column blocks are not strictly increasing (${index[at - 1]} then ${c})`);
+      }
+    }
+  }
+  if (at !== index.length) throw new Error(`model file: block index ${name} has ${index.length - at} entries past its last block row`);
+  return index.length - nbr;
+}
+
+/** Weights of kept blocks outside the [rows, cols] matrix must be zero: the engine would otherwise multiply them with a neighbour's activations. */
+function checkBlockPadding(name: string, index: Int32Array, w: Int8Array, rows: number, cols: number): void {
+  forEachBlock(index, rows, (br, cb, k) => {
+    for (let i = 0; i < SPARSE_ROWS; i++) {
+      for (let j = 0; j < SPARSE_COLS; j++) {
+        const r = br * SPARSE_ROWS + i, c = cb * SPARSE_COLS + j;
+        if ((r >= rows || c >= cols) && w[k * SPARSE_ROWS * SPARSE_COLS + i * SPARSE_COLS + j] !== 0) {
+          throw new Error(`model file: sparse matrix ${name}: block ${k} has a nonzero weight outside the ${rows} x ${cols} matrix (row ${r}, column ${c})`);
+        }
+      }
+    }
+  });
+}
+
+/** Expand a block-sparse matrix to dense row-major [rows, cols] (dropped blocks are zero). */
+export function expandBlocks(index: Int32Array, w: Int8Array, rows: number, cols: number): Int8Array {
+  const out = new Int8Array(rows * cols);
+  forEachBlock(index, rows, (br, cb, k) => {
+    for (let i = 0; i < SPARSE_ROWS; i++) {
+      const r = br * SPARSE_ROWS + i;
+      if (r >= rows) break;
+      for (let j = 0; j < SPARSE_COLS; j++) {
+        const c = cb * SPARSE_COLS + j;
+        if (c < cols) out[r * cols + c] = w[k * SPARSE_ROWS * SPARSE_COLS + i * SPARSE_COLS + j];
+      }
+    }
+  });
+  return out;
+}
+
+/**
+ * Keep the blocks of a quantised [rows, cols] matrix that hold a nonzero
+ * weight: its block index and the kept blocks (docs/FORMATS.md).
+ */
+export function toBlocks(q: Int8Array, rows: number, cols: number): { index: Int32Array; w: Int8Array } {
+  const nbr = Math.ceil(rows / SPARSE_ROWS), ncb = Math.ceil(cols / SPARSE_COLS);
+  const index: number[] = [];
+  const blocks: Int8Array[] = [];
+  for (let br = 0; br < nbr; br++) {
+    const at = index.push(0) - 1;
+    for (let cb = 0; cb < ncb; cb++) {
+      const blk = new Int8Array(SPARSE_ROWS * SPARSE_COLS);
+      let any = false;
+      for (let i = 0; i < SPARSE_ROWS; i++) {
+        const r = br * SPARSE_ROWS + i;
+        if (r >= rows) break;
+        for (let j = 0; j < SPARSE_COLS; j++) {
+          const c = cb * SPARSE_COLS + j;
+          if (c >= cols) break;
+          const v = q[r * cols + c];
+          blk[i * SPARSE_COLS + j] = v;
+          if (v !== 0) any = true;
+        }
+      }
+      if (!any) continue;
+      index[at]++;
+      index.push(cb);
+      blocks.push(blk);
+    }
+  }
+  const w = new Int8Array(blocks.length * SPARSE_ROWS * SPARSE_COLS);
+  blocks.forEach((blk, k) => w.set(blk, k * blk.length));
+  return { index: Int32Array.from(index), w };
+}
+
 /**
  * Parse and validate a `.pnm` file. Throws an Error naming the problem:
  * truncation, wrong magic, newer version, size mismatch, bad checksum,
@@ -269,35 +385,68 @@ export function parseModelFile(input: Uint8Array | ArrayBuffer): ParsedModel {
     if (listed.has(t.name)) throw new Error(`model file: tensor ${t.name} listed twice`);
     listed.set(t.name, t);
   }
-  const specs = tensorSpecs(config);
-  const tensors = new Map<string, Int8Array | Float32Array>();
-  for (const s of specs) {
+  const tensors = new Map<string, Int8Array | Float32Array | Int32Array>();
+  const specs: TensorSpec[] = [];
+  /** Check an entry against the dtype and shape it must have; its bytes, copied. */
+  const take = (name: string, t: TensorInfo, dtype: TensorSpec["dtype"], shape: number[]): Int8Array | Float32Array | Int32Array => {
+    if (t.dtype !== dtype) throw new Error(`model file: tensor ${name} has dtype ${t.dtype}, expected ${dtype}`);
+    if (!Array.isArray(t.shape) || t.shape.length !== shape.length || t.shape.some((v, i) => v !== shape[i])) {
+      throw new Error(`model file: shape mismatch for ${name}: file has ${shapeStr(t.shape)}, config implies ${shapeStr(shape)}`);
+    }
+    const count = shape.reduce((p, v) => p * v, 1);
+    const size = dtype === "i8" ? 1 : 4;
+    if (t.bytes !== count * size) throw new Error(`model file: tensor ${name} has ${t.bytes} bytes, shape implies ${count * size}`);
+    if (!Number.isInteger(t.offset) || t.offset < 0 || t.offset % 16 !== 0) {
+      throw new Error(`model file: tensor ${name} offset ${t.offset} is not a non-negative multiple of 16`);
+    }
+    if (t.offset + t.bytes > dataLen) throw new Error(`model file: tensor ${name} (offset ${t.offset}, ${t.bytes} bytes) runs past the data section (${dataLen} bytes)`);
+    const at = dataStart + t.offset;
+    if (dtype === "i8") return new Int8Array(b.buffer.slice(b.byteOffset + at, b.byteOffset + at + count));
+    if (dtype === "i32") return Int32Array.from({ length: count }, (_, i) => dv.getInt32(at + 4 * i, true));
+    const f = new Float32Array(count);
+    for (let i = 0; i < count; i++) {
+      const v = dv.getFloat32(at + 4 * i, true);
+      if (!Number.isFinite(v)) throw new Error(`model file: tensor ${name} has a non-finite value at ${i}`);
+      f[i] = v;
+    }
+    return f;
+  };
+  if (version < 2) {
+    for (const name of listed.keys()) {
+      if (name.endsWith(BLOCKS_SUFFIX)) throw new Error(`model file: block index ${name} in a version ${version} file (sparse matrices need version 2)`);
+    }
+  }
+  for (const s of tensorSpecs(config)) {
     const t = listed.get(s.name);
     if (!t) throw new Error(`model file: missing tensor ${s.name}`);
     listed.delete(s.name);
-    if (t.dtype !== s.dtype) throw new Error(`model file: tensor ${s.name} has dtype ${t.dtype}, expected ${s.dtype}`);
-    if (!Array.isArray(t.shape) || t.shape.length !== s.shape.length || t.shape.some((v, i) => v !== s.shape[i])) {
-      throw new Error(`model file: shape mismatch for ${s.name}: file has ${shapeStr(t.shape)}, config implies ${shapeStr(s.shape)}`);
+    const bname = s.name + BLOCKS_SUFFIX;
+    const bt = version >= 2 && sparseCapable(s.name) ? listed.get(bname) : undefined;
+    if (!bt) {
+      tensors.set(s.name, take(s.name, t, s.dtype, s.shape));
+      specs.push(s);
+      continue;
     }
-    const count = s.shape.reduce((p, v) => p * v, 1);
-    const size = s.dtype === "i8" ? 1 : 4;
-    if (t.bytes !== count * size) throw new Error(`model file: tensor ${s.name} has ${t.bytes} bytes, shape implies ${count * size}`);
-    if (!Number.isInteger(t.offset) || t.offset < 0 || t.offset % 16 !== 0) {
-      throw new Error(`model file: tensor ${s.name} offset ${t.offset} is not a non-negative multiple of 16`);
+    listed.delete(bname);
+    const [rows, cols] = s.shape;
+    const nbr = Math.ceil(rows / SPARSE_ROWS);
+    const n = Array.isArray(bt.shape) && bt.shape.length === 1 ? bt.shape[0] : NaN;
+    if (!Number.isInteger(n) || n < nbr) {
+      throw new Error(`model file: block index ${bname} must have shape [n] with n >= ${nbr} (one count per block row), got ${shapeStr(bt.shape)}`);
     }
-    if (t.offset + t.bytes > dataLen) throw new Error(`model file: tensor ${s.name} (offset ${t.offset}, ${t.bytes} bytes) runs past the data section (${dataLen} bytes)`);
-    const at = dataStart + t.offset;
-    if (s.dtype === "i8") {
-      tensors.set(s.name, new Int8Array(b.buffer.slice(b.byteOffset + at, b.byteOffset + at + count)));
-    } else {
-      const f = new Float32Array(count);
-      for (let i = 0; i < count; i++) {
-        const v = dv.getFloat32(at + 4 * i, true);
-        if (!Number.isFinite(v)) throw new Error(`model file: tensor ${s.name} has a non-finite value at ${i}`);
-        f[i] = v;
-      }
-      tensors.set(s.name, f);
-    }
+    const index = take(bname, bt, "i32", [n]) as Int32Array;
+    const nBlocks = checkBlockIndex(bname, index, rows, cols);
+    const w = take(s.name, t, "i8", [nBlocks, SPARSE_ROWS, SPARSE_COLS]) as Int8Array;
+    checkBlockPadding(s.name, index, w, rows, cols);
+    tensors.set(bname, index);
+    tensors.set(s.name, w);
+    specs.push({ name: bname, dtype: "i32", shape: [n], id: s.id });
+    specs.push({ name: s.name, dtype: "i8", shape: [nBlocks, SPARSE_ROWS, SPARSE_COLS], id: s.id });
+  }
+  for (const name of listed.keys()) {
+    if (!name.endsWith(BLOCKS_SUFFIX)) continue;
+    const m = name.slice(0, -BLOCKS_SUFFIX.length);
+    throw new Error(`model file: block index ${name}: ${m} cannot be stored sparse`);
   }
   if (listed.size > 0) throw new Error(`model file: unexpected tensor(s) ${[...listed.keys()].join(", ")}`);
   return { version, config, meta, tensors, specs };
@@ -329,9 +478,24 @@ export function quantizeRows(w: Float32Array, rows: number, cols: number): { q: 
  */
 export type FloatTensors = Record<string, Float32Array>;
 
+/** Options of {@link writeModelFile}. */
+export interface WriteOptions {
+  /**
+   * Matrices to store block-sparse (format version 2), e.g. "gru1.w_hh":
+   * only their 4 x 16 blocks holding a nonzero quantised weight are kept.
+   * Without any, the file is version 1, byte for byte as before v2.
+   */
+  sparse?: string[];
+}
+
 /** Serialise a model: quantise matrices per row, lay out, checksum. */
-export function writeModelFile(config: ModelConfig, floats: FloatTensors, meta: Record<string, unknown> = {}): Uint8Array {
+export function writeModelFile(config: ModelConfig, floats: FloatTensors, meta: Record<string, unknown> = {}, opts: WriteOptions = {}): Uint8Array {
   const c = validateConfig(config);
+  const sparse = new Set(opts.sparse ?? []);
+  const all = tensorSpecs(c);
+  for (const name of sparse) {
+    if (!sparseCapable(name) || !all.some((s) => s.name === name)) throw new Error(`writeModelFile: ${name} is not a matrix that can be stored sparse`);
+  }
   const blobs: { spec: TensorSpec; bytes: Uint8Array }[] = [];
   const scales = new Map<string, Float32Array>();
   for (const s of tensorSpecs(c)) {
@@ -343,6 +507,12 @@ export function writeModelFile(config: ModelConfig, floats: FloatTensors, meta: 
       const { q, scale } = quantizeRows(src, s.shape[0], s.shape[1]);
       scales.set(s.name.replace(/\.w(_ih|_hh)?$/, (m) => `${m}_scale`), scale);
       data = q;
+      if (sparse.has(s.name)) {
+        const { index, w } = toBlocks(q, s.shape[0], s.shape[1]);
+        blobs.push({ spec: { name: s.name + BLOCKS_SUFFIX, dtype: "i32", shape: [index.length], id: s.id }, bytes: new Uint8Array(index.buffer) });
+        blobs.push({ spec: { ...s, shape: [w.length / (SPARSE_ROWS * SPARSE_COLS), SPARSE_ROWS, SPARSE_COLS] }, bytes: new Uint8Array(w.buffer) });
+        continue;
+      }
     } else if (s.name.endsWith("_scale")) {
       data = scales.get(s.name)!;
     } else {
@@ -370,7 +540,7 @@ export function writeModelFile(config: ModelConfig, floats: FloatTensors, meta: 
   const out = new Uint8Array(total);
   const dv = new DataView(out.buffer);
   out.set([0x50, 0x4e, 0x4d, 0x31], 0);
-  dv.setUint32(4, MODEL_VERSION, true);
+  dv.setUint32(4, sparse.size > 0 ? 2 : 1, true);
   dv.setUint32(8, jsonBytes.length, true);
   dv.setUint32(12, dataLen, true);
   out.set(jsonBytes, 16);
@@ -385,10 +555,13 @@ export function dequantize(m: ParsedModel): FloatTensors {
   const out: FloatTensors = {};
   for (const s of m.specs) {
     if (s.name.endsWith("_scale")) continue;
-    const t = m.tensors.get(s.name)!;
+    if (s.dtype === "i32") continue;
+    let t = m.tensors.get(s.name)!;
     if (s.dtype === "f32") { out[s.name] = t as Float32Array; continue; }
     const scale = m.tensors.get(`${s.name}_scale`) as Float32Array;
-    const [rows, cols] = s.shape;
+    const [rows, cols] = tensorSpecs(m.config).find((d) => d.name === s.name)!.shape;
+    const index = m.tensors.get(s.name + BLOCKS_SUFFIX) as Int32Array | undefined;
+    if (index) t = expandBlocks(index, t as Int8Array, rows, cols);
     const f = new Float32Array(rows * cols);
     for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) f[r * cols + c] = t[r * cols + c] * scale[r];
     out[s.name] = f;

@@ -1,13 +1,17 @@
 /**
  * Random-weight PercepNet models of any width, for tests and benchmarks.
  *
- *   node dist/lab/random-model.js OUT.pnm [--width 512] [--dense 128] [--gru-r 128] [--layers 3] [--seed 1]
+ *   node dist/lab/random-model.js OUT.pnm [--width 512] [--dense 128] [--gru-r 128] [--layers 3] [--seed 1] [--density 0.3]
  *
+ * `--density` (< 1) prunes random 4 x 16 blocks of the GRU and conv matrices
+ * and writes them block-sparse (format v2); the other layers stay dense.
  * `--width` sets conv1, conv2 and gru. Weights are uniform with variance
  * 1/fan_in (pre-activations of order 1, so tanh/sigmoid are exercised over
  * their whole range), biases uniform in +-0.1.
  */
-import { DEFAULT_CONFIG, layerSpecs, writeModelFile, type FloatTensors, type ModelConfig } from "../host/model-file.js";
+import {
+  DEFAULT_CONFIG, SPARSE_COLS, SPARSE_ROWS, layerSpecs, writeModelFile, type FloatTensors, type ModelConfig,
+} from "../host/model-file.js";
 import { mulberry32 as rng } from "./dataset/rng.js";
 /** Seeded uniform PRNG (mulberry32). */
 export { rng };
@@ -46,9 +50,53 @@ export function randomFloatTensors(c: ModelConfig, seed = 1): FloatTensors {
   return out;
 }
 
-/** A complete random model file. */
-export function randomModelFile(c: ModelConfig, seed = 1): Uint8Array {
-  return writeModelFile(c, randomFloatTensors(c, seed), { source: "lab/random-model.ts", seed });
+/** The matrices a sparse random model stores sparse: every GRU matrix and the two convs (the bulk of the weights). */
+export function sparseMatrixNames(c: ModelConfig): string[] {
+  const out: string[] = [];
+  for (const l of layerSpecs(c)) {
+    if (l.kind === "gru") out.push(`${l.name}.w_ih`, `${l.name}.w_hh`);
+    else if (l.name === "conv1" || l.name === "conv2") out.push(`${l.name}.w`);
+  }
+  return out;
+}
+
+/**
+ * Zero each 4 x 16 block of the named matrices with probability
+ * 1 - density (in place), as block pruning would; returns `t`. Blocks are
+ * drawn from their own PRNG stream, so the kept weights are those of
+ * randomFloatTensors(c, seed) at every density.
+ */
+export function pruneBlocks(c: ModelConfig, t: FloatTensors, names: string[], density: number, seed = 1): FloatTensors {
+  const rand = rng(seed + 7919);
+  const shapes = new Map<string, [number, number]>();
+  for (const l of layerSpecs(c)) {
+    if (l.kind === "dense") shapes.set(`${l.name}.w`, [l.out, l.in]);
+    else { shapes.set(`${l.name}.w_ih`, [3 * l.out, l.in]); shapes.set(`${l.name}.w_hh`, [3 * l.out, l.out]); }
+  }
+  for (const name of names) {
+    const [rows, cols] = shapes.get(name)!;
+    const w = t[name];
+    for (let r0 = 0; r0 < rows; r0 += SPARSE_ROWS) {
+      for (let c0 = 0; c0 < cols; c0 += SPARSE_COLS) {
+        if (rand() < density) continue;
+        for (let r = r0; r < Math.min(rows, r0 + SPARSE_ROWS); r++) w.fill(0, r * cols + c0, r * cols + Math.min(cols, c0 + SPARSE_COLS));
+      }
+    }
+  }
+  return t;
+}
+
+/**
+ * A complete random model file. With `density` the GRU and conv matrices
+ * are block-pruned to about that fraction of blocks and stored sparse
+ * (format v2; density 1 keeps every block but still stores them sparse).
+ */
+export function randomModelFile(c: ModelConfig, seed = 1, opts: { density?: number } = {}): Uint8Array {
+  const t = randomFloatTensors(c, seed);
+  if (opts.density === undefined) return writeModelFile(c, t, { source: "lab/random-model.ts", seed });
+  const names = sparseMatrixNames(c);
+  pruneBlocks(c, t, names, opts.density, seed);
+  return writeModelFile(c, t, { source: "lab/random-model.ts", seed, density: opts.density }, { sparse: names });
 }
 
 /** Plausible random feature frames: a smooth random walk per feature, kept in [-3, 3]. */
@@ -75,7 +123,8 @@ async function main(argv: string[]): Promise<void> {
   };
   const dc = DEFAULT_CONFIG;
   const c = makeConfig(arg("--width", dc.gru), { dense: arg("--dense", dc.dense), gruR: arg("--gru-r", dc.gruR), gruLayers: arg("--layers", dc.gruLayers) });
-  const bytes = randomModelFile(c, arg("--seed", 1));
+  const density = arg("--density", NaN);
+  const bytes = randomModelFile(c, arg("--seed", 1), Number.isNaN(density) ? {} : { density });
   const fs = await import("node:fs");
   fs.writeFileSync(out, bytes);
   console.log(`wrote ${out}: ${bytes.length} bytes`);

@@ -25,7 +25,7 @@ const SHIPPED_EXPORTS: Record<string, string> = {
   configure: "function", reset: "function", processFrame: "function",
   frameVad: "function", frameCleanEnergy: "function", frameNoisyEnergy: "function", frameSanitised: "function",
   pitchCurrent: "function", pitchCurrentCorr: "function", pitchDelayed: "function", pitchDelayedCorr: "function",
-  modelConfigure: "function", modelLayerCount: "function", modelReserve: "function", modelLoadTensor: "function",
+  modelConfigure: "function", modelLayerCount: "function", modelReserve: "function", modelLoadTensor: "function", modelLoadBlocks: "function",
   modelReady: "function", modelReset: "function", modelInputPtr: "function", modelRun: "function",
   modelGainsPtr: "function", modelStrengthsPtr: "function", modelVad: "function", modelHasVad: "function",
   modelBands: "function",
@@ -36,7 +36,7 @@ const HOOKS = [
   "scratchAPtr", "scratchBPtr", "scratchCPtr",
   "testRfft", "testIrfft", "testCfft", "testAnalyze", "testSynthesize", "testBandEnergy", "testBandCorr",
   "testInterp", "testCombTaps", "testCombFilter", "testPitch", "testMixPostfilter",
-  "nnetAlloc", "nnetPackI8", "nnetPackedBytes", "nnetMatvecI8", "nnetMatvecI8Repeat", "nnetMatvecF32",
+  "nnetAlloc", "nnetPackI8", "nnetPackedBytes", "nnetMatvecI8", "nnetMatvecI8Repeat", "nnetMatvecSparseI8", "nnetMatvecSparseI8Repeat", "nnetMatvecF32",
   "nnetMatvecF32Repeat", "nnetTanh", "nnetSigmoid", "nnetQuantize", "modelRunRepeat", "modelLayerOutPtr",
 ];
 

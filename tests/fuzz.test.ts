@@ -152,6 +152,8 @@ test("WAV: a header declaring gigabytes fails fast without allocating them", () 
 
 const smallCfg = makeConfig(24, { dense: 16, gruR: 8, gruLayers: 2 });
 const validModel = randomModelFile(smallCfg, 5);
+// Format v2 seed: every GRU and conv matrix block-sparse (docs/FORMATS.md "Sparse matrices").
+const validSparse = randomModelFile(smallCfg, 5, { density: 0.4 });
 
 function fixCrc(b: Uint8Array): Uint8Array {
   new DataView(b.buffer, b.byteOffset).setUint32(b.length - 4, crc32(b.subarray(0, b.length - 4)), true);
@@ -178,10 +180,19 @@ function withJson(b: Uint8Array, edit: (j: any) => void): Uint8Array {
 
 const WEIRD = [0, -1, 1.5, 1e9, 2 ** 31, -(2 ** 31), 4097, 4096, 3, "12", null, [], {}, true, 1e308];
 
-function mutateModel(r: () => number): [Uint8Array, string] {
-  const b = validModel.slice();
+/** Data-section offsets and lengths (in i32) of the block indices of a v2 file. */
+function blockIndices(b: Uint8Array): { at: number; n: number; name: string }[] {
+  const dv = new DataView(b.buffer, b.byteOffset);
+  const jsonLen = dv.getUint32(8, true);
+  const j = JSON.parse(Buffer.from(b.subarray(16, 16 + jsonLen)).toString("latin1"));
+  const start = (16 + jsonLen + 15) & ~15;
+  return j.tensors.filter((t: any) => t.name.endsWith(".blocks")).map((t: any) => ({ at: start + t.offset, n: t.shape[0], name: t.name }));
+}
+
+function mutateModel(r: () => number, sparse: boolean): [Uint8Array, string] {
+  const b = (sparse ? validSparse : validModel).slice();
   const dv = new DataView(b.buffer);
-  switch (int(r, 0, 6)) {
+  switch (int(r, 0, sparse ? 8 : 6)) {
     case 0: { const n = int(r, 0, b.length - 1); return [b.slice(0, n), `truncate to ${n}`]; }
     case 1: { const at = int(r, 0, b.length - 1); b[at] ^= 1 << int(r, 0, 7); return [b, `flip a bit at ${at} (CRC now wrong)`]; }
     case 2: { // bit flips with the CRC fixed: reaches the JSON and the weights
@@ -197,9 +208,16 @@ function mutateModel(r: () => number): [Uint8Array, string] {
     }
     case 5: {
       const field = pick(r, ["shape", "offset", "bytes", "dtype", "name"]);
-      const v = field === "shape" ? pick(r, [[1e9, 70], [16, 70, 1], [], [-16, -70], "x", [24.5, 70]]) : pick(r, [...WEIRD, "i8", "f32", "fc_in.w"]);
+      const v = field === "shape" ? pick(r, [[1e9, 70], [16, 70, 1], [], [-16, -70], "x", [24.5, 70], [3, 4, 16], [40]]) : pick(r, [...WEIRD, "i8", "f32", "i32", "fc_in.w", "gru1.w_hh.blocks"]);
       const ti = int(r, 0, 20);
       return [withJson(b, (j) => { j.tensors[ti % j.tensors.length][field] = v; }), `tensor ${ti}.${field} = ${JSON.stringify(v)}`];
+    }
+    case 7: case 8: { // v2: one entry of a block index (a count or a column block), CRC fixed
+      const t = pick(r, blockIndices(b));
+      const k = int(r, 0, t.n - 1);
+      const v = pick(r, [-1, 0, 1, 2, 3, 4, 2 ** 31 - 1, -(2 ** 31), dv.getInt32(t.at + 4 * k, true) + pick(r, [-1, 1])]);
+      dv.setInt32(t.at + 4 * k, v, true);
+      return [fixCrc(b), `${t.name}[${k}] = ${v}, CRC fixed`];
     }
     default: {
       const v = pick(r, [null, 5, "x", [], [null], [{}], { config: 1 }]);
@@ -215,8 +233,11 @@ test("model fuzz: corrupt files are rejected with a 'model file:' Error; accepte
   const n = Math.max(100, Math.floor(ITERS / 3));
   const x = Float32Array.from({ length: 480 * 6 }, (_, i) => Math.sin(i * 0.05) * 0.3);
   let accepted = 0, rejected = 0;
+  for (const seed of [validModel, validSparse]) assert.ok(parseModelFile(seed).version >= 1);
+  assert.equal(parseModelFile(validSparse).version, 2);
   for (let i = 0; i < n; i++) {
-    const [bytes, what] = mutateModel(r);
+    // odd cases mutate the v2 (block-sparse) seed: accepted ones must also pass the engine's own index check
+    const [bytes, what] = mutateModel(r, i % 2 === 1);
     const t0 = performance.now();
     let parsed;
     try {

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as zlib from "node:zlib";
 import { crc32, dequantize, parseModelFile, quantizeRows, tensorSpecs, weightCount, writeModelFile } from "../host/model-file.js";
-import { makeConfig, randomFloatTensors, randomModelFile } from "../lab/random-model.js";
+import { makeConfig, pruneBlocks, randomFloatTensors, randomModelFile, sparseMatrixNames } from "../lab/random-model.js";
 
 const cfg = makeConfig(40, { dense: 24, gruR: 16, gruLayers: 2 });
 const valid = randomModelFile(cfg, 3);
@@ -78,7 +78,7 @@ test("quantizeRows: max maps to 127, zero rows get scale 1", () => {
 
 const rejects: [string, () => Uint8Array, RegExp][] = [
   ["wrong magic", () => fixCrc(Uint8Array.from(valid, (v, i) => (i === 0 ? 0x58 : v))), /wrong magic/],
-  ["newer version", () => { const b = valid.slice(); new DataView(b.buffer).setUint32(4, 2, true); return fixCrc(b); }, /newer/],
+  ["newer version", () => { const b = valid.slice(); new DataView(b.buffer).setUint32(4, 3, true); return fixCrc(b); }, /newer/],
   ["truncation", () => valid.slice(0, valid.length - 100), /truncated/],
   ["tiny file", () => valid.slice(0, 10), /truncated/],
   ["trailing bytes", () => { const b = new Uint8Array(valid.length + 16); b.set(valid); return b; }, /size mismatch/],
@@ -119,3 +119,121 @@ test("writer rejects tensors of the wrong length", () => {
   f["conv2.w"] = new Float32Array(3);
   assert.throws(() => writeModelFile(cfg, f), /conv2\.w needs/);
 });
+
+// Format v2: block-sparse matrices (docs/FORMATS.md "Sparse matrices").
+const pruned = pruneBlocks(cfg, randomFloatTensors(cfg, 3), sparseMatrixNames(cfg), 0.4, 3);
+const sparseFile = writeModelFile(cfg, pruned, {}, { sparse: sparseMatrixNames(cfg) });
+
+test("v2 round trip: block index before its matrix, same weights as the dense file", () => {
+  const denseFile = writeModelFile(cfg, pruned);
+  assert.equal(new DataView(denseFile.buffer).getUint32(4, true), 1, "no sparse matrix: still version 1");
+  assert.deepEqual(writeModelFile(cfg, pruned, {}, { sparse: [] }), denseFile);
+  assert.equal(new DataView(sparseFile.buffer).getUint32(4, true), 2);
+  const m = parseModelFile(sparseFile), d = parseModelFile(denseFile);
+  assert.equal(m.version, 2);
+  const names = m.specs.map((x) => x.name);
+  for (const n of sparseMatrixNames(cfg)) {
+    const i = names.indexOf(`${n}.blocks`);
+    assert.ok(i >= 0 && names[i + 1] === n, `${n}.blocks right before ${n}`);
+    assert.equal(m.specs[i].id, m.specs[i + 1].id);
+    assert.deepEqual(m.specs[i + 1].shape.slice(1), [4, 16]);
+  }
+  assert.equal(m.specs.length, tensorSpecs(cfg).length + sparseMatrixNames(cfg).length);
+  const a = dequantize(m), b = dequantize(d);
+  assert.deepEqual(Object.keys(a).sort(), Object.keys(b).sort());
+  for (const k of Object.keys(b)) assert.deepEqual(a[k], b[k], k);
+  // gru1.w_hh is 120 x 40: 30 block rows of 3 column blocks, about 40 % kept
+  const idx = m.tensors.get("gru1.w_hh.blocks") as Int32Array;
+  const kept = idx.length - 30;
+  assert.ok(kept > 0.2 * 90 && kept < 0.6 * 90, `kept ${kept} of 90 blocks`);
+});
+
+test("writer: only int8 matrices other than fc_in.w can be sparse", () => {
+  assert.throws(() => writeModelFile(cfg, pruned, {}, { sparse: ["fc_in.w"] }), /cannot|can be stored sparse/);
+  assert.throws(() => writeModelFile(cfg, pruned, {}, { sparse: ["gru1.b_ih"] }), /can be stored sparse/);
+  assert.throws(() => writeModelFile(cfg, pruned, {}, { sparse: ["gru9.w_hh"] }), /can be stored sparse/);
+});
+
+/** The entry and an Int32Array view of the data of tensor `name` in a mutation. */
+function view(j: any, d: Uint8Array, name: string): { t: any; v: Int32Array } {
+  const t = j.tensors.find((x: any) => x.name === name);
+  return { t, v: new Int32Array(d.buffer, d.byteOffset + t.offset, t.shape[0]) };
+}
+
+/** Block k of gru1.w_hh.blocks: (index position of its column block, column block). */
+function firstBlockIn(v: Int32Array, nbr: number, pred: (cnt: number) => boolean): number {
+  let at = 0;
+  for (let b = 0; b < nbr; b++) { if (pred(v[at])) return at; at += 1 + v[at]; }
+  throw new Error("no such block row");
+}
+
+const sparseRejects: [string, () => Uint8Array, RegExp][] = [
+  ["block index in a v1 file", () => { const b = sparseFile.slice(); new DataView(b.buffer).setUint32(4, 1, true); return fixCrc(b); }, /block index conv1\.w\.blocks in a version 1 file \(sparse matrices need version 2\)/],
+  ["column block out of range", () => rebuild(sparseFile, (j, d) => {
+    const { v } = view(j, d, "gru1.w_hh.blocks");
+    const at = firstBlockIn(v, 30, (c) => c > 0);
+    v[at + v[at]] = 3;
+  }), /column block 3, out of range \[0, 3\)/],
+  ["negative column block", () => rebuild(sparseFile, (j, d) => {
+    const { v } = view(j, d, "gru1.w_hh.blocks");
+    v[firstBlockIn(v, 30, (c) => c > 0) + 1] = -1;
+  }), /out of range/],
+  ["unsorted column blocks", () => rebuild(sparseFile, (j, d) => {
+    const { v } = view(j, d, "gru1.w_hh.blocks");
+    const at = firstBlockIn(v, 30, (c) => c >= 2);
+    [v[at + 1], v[at + 2]] = [v[at + 2], v[at + 1]];
+  }), /not strictly increasing/],
+  ["duplicate column block", () => rebuild(sparseFile, (j, d) => {
+    const { v } = view(j, d, "gru1.w_hh.blocks");
+    const at = firstBlockIn(v, 30, (c) => c >= 2);
+    v[at + 2] = v[at + 1];
+  }), /not strictly increasing/],
+  ["count above the column blocks", () => rebuild(sparseFile, (j, d) => {
+    const { v } = view(j, d, "gru1.w_hh.blocks");
+    v[0] = 4;
+  }), /count 4, must be in \[0, 3\]/],
+  ["index cut short", () => rebuild(sparseFile, (j) => {
+    const t = j.tensors.find((x: any) => x.name === "gru1.w_hh.blocks");
+    t.shape = [t.shape[0] - 1]; t.bytes -= 4;
+  }), /only \d+ entries are left|ends before block row 29/],
+  ["index entries left over", () => rebuild(sparseFile, (j, d) => {
+    const { v } = view(j, d, "gru1.w_hh.blocks");
+    v[firstBlockIn(v, 30, (c) => c > 0)] -= 1;
+  }), /past its last block row|strictly increasing|count/],
+  ["index shorter than its block rows", () => rebuild(sparseFile, (j) => {
+    const t = j.tensors.find((x: any) => x.name === "gru1.w_hh.blocks");
+    t.shape = [29]; t.bytes = 29 * 4;
+  }), /must have shape \[n\] with n >= 30/],
+  ["weights disagree with the index", () => rebuild(sparseFile, (j) => {
+    const t = j.tensors.find((x: any) => x.name === "gru1.w_hh");
+    t.shape = [t.shape[0] - 1, 4, 16]; t.bytes -= 64;
+  }), /shape mismatch for gru1\.w_hh/],
+  ["weights of a dense shape with an index", () => rebuild(sparseFile, (j) => {
+    const t = j.tensors.find((x: any) => x.name === "gru1.w_hh");
+    t.shape = [120, 40]; t.bytes = 4800;
+  }), /shape mismatch for gru1\.w_hh/],
+  ["index of the wrong dtype", () => rebuild(sparseFile, (j) => {
+    j.tensors.find((x: any) => x.name === "gru1.w_hh.blocks").dtype = "f32";
+  }), /gru1\.w_hh\.blocks has dtype f32, expected i32/],
+  ["nonzero weight in a padding column", () => rebuild(sparseFile, (j, d) => {
+    // gru1.w_hh has 40 columns: column block 2 covers 32..47, so 40..47 are padding
+    const { v } = view(j, d, "gru1.w_hh.blocks");
+    const w = j.tensors.find((x: any) => x.name === "gru1.w_hh");
+    let at = 0, k = 0;
+    for (let b = 0; b < 30; b++) {
+      const cnt = v[at++];
+      for (let i = 0; i < cnt; i++, k++) if (v[at + i] === 2) { d[w.offset + k * 64 + 3 * 16 + 12] = 5; return; }
+      at += cnt;
+    }
+    throw new Error("no block in column block 2");
+  }), /nonzero weight outside the 120 x 40 matrix \(row \d+, column 44\)/],
+  ["fc_in sparse", () => rebuild(sparseFile, (j) => { j.tensors.push({ ...j.tensors.find((x: any) => x.name === "gru1.w_hh.blocks"), name: "fc_in.w.blocks" }); }), /block index fc_in\.w\.blocks: fc_in\.w cannot be stored sparse/],
+];
+for (const [name, make, re] of sparseRejects) {
+  test(`rejects v2: ${name}`, () => {
+    assert.throws(() => parseModelFile(make()), (e: Error) => {
+      assert.match(e.message, re);
+      return true;
+    });
+  });
+}

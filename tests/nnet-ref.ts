@@ -36,6 +36,29 @@ export function denseRef(w: Float32Array, b: Float32Array, rows: number, cols: n
   return y;
 }
 
+/**
+ * y = W x for a block-sparse W (docs/FORMATS.md "Sparse matrices": per
+ * block row a count, then its column blocks; `blocks` the kept blocks,
+ * `br x bc` each, row-major), walked straight from the file layout. One
+ * entry per padded row (a multiple of `br`), like the engine's output.
+ * Exact for integer inputs (float64 sums of int8 x int16 products).
+ */
+export function sparseRef(index: Int32Array, blocks: Int8Array, rows: number, x: ArrayLike<number>, br = 4, bc = 16): Float64Array {
+  const nbr = Math.ceil(rows / br);
+  const y = new Float64Array(nbr * br);
+  let at = 0, k = 0;
+  for (let b = 0; b < nbr; b++) {
+    const cnt = index[at++];
+    for (let j = 0; j < cnt; j++, k++) {
+      const c0 = index[at++] * bc;
+      for (let i = 0; i < br; i++) {
+        for (let c = 0; c < bc; c++) y[b * br + i] += blocks[k * br * bc + i * bc + c] * (x[c0 + c] ?? 0);
+      }
+    }
+  }
+  return y;
+}
+
 /** One PyTorch-layout GRU step (gates r, z, n); returns the new state. */
 export function gruRef(wih: Float32Array, whh: Float32Array, bih: Float32Array, bhh: Float32Array,
   hidden: number, inCols: number, x: ArrayLike<number>, hIn: ArrayLike<number>, hQuant?: ArrayLike<number>): Float32Array {
