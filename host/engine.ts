@@ -134,8 +134,8 @@ export class Engine {
   /** The compiled module this instance came from (another Engine can be made from it). */
   readonly module: WebAssembly.Module;
   /**
-   * The typed raw exports, for DSP-block tests and benchmarks (scratch
-   * buffers, test* and nnet* kernels). Everything else has a method here.
+   * The typed raw exports of the shipped ABI, for tools that need one the
+   * Engine has no method for; the test build's hooks are {@link hooks}.
    */
   readonly exports: PercepnetExports;
   /** Samples per frame (hop), from the module: 480. */
@@ -269,8 +269,7 @@ export class Engine {
   get noisyEnergy(): number { return this.exports.frameNoisyEnergy(); }
   /** Input samples of the last frame that were NaN/Inf (and so replaced by 0). */
   get sanitised(): number { return this.exports.frameSanitised(); }
-  /** Pitch period (samples) and correlation of the newest window and of the delayed (processed) frame. */
-/**
+  /**
    * The test build's hooks (single DSP blocks, kernels, per-layer outputs),
    * typed; only for an Engine over build/percepnet-test.wasm.
    * @throws {Error} on the shipped build, which has none.
@@ -282,7 +281,8 @@ export class Engine {
     return this.exports as TestHookExports;
   }
 
-    get pitch(): { current: number; currentCorr: number; delayed: number; delayedCorr: number } {
+  /** Pitch period (samples) and correlation of the newest window and of the delayed (processed) frame. */
+  get pitch(): { current: number; currentCorr: number; delayed: number; delayedCorr: number } {
     const ex = this.exports;
     return { current: ex.pitchCurrent(), currentCorr: ex.pitchCurrentCorr(), delayed: ex.pitchDelayed(), delayedCorr: ex.pitchDelayedCorr() };
   }
