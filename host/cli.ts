@@ -246,8 +246,8 @@ async function runDenoise(args: string[], deps: CliDeps): Promise<number> {
   const warn = (msg: string) => { if (!quiet) io.stderr.write(`percepnet: warning: ${msg}\n`); };
 
   await checkInput(inputArg);
-  const out = await OutputFile.open(opt.output, { force: opt.force ?? false, inputs: [inputArg] });
-  const offSignals = removeOnSignal(out.tempPath);
+  let out: OutputFile | undefined;
+  let offSignals = () => {};
   let reader: WavFileReader | undefined;
   let bar: cliProgress.SingleBar | undefined;
   try {
@@ -268,6 +268,11 @@ async function runDenoise(args: string[], deps: CliDeps): Promise<number> {
       throw new CliError(`the input is sampled at ${info.sampleRate} Hz; supported rates are ${SUPPORTED_SAMPLE_RATES.join(", ")} Hz ` +
         `(convert it first, e.g. \`ffmpeg -i in.wav -ar 48000 in48k.wav\`)`);
     }
+    // Opened once the input is known to be readable (a FIFO's reader would
+    // otherwise wait on a bad input), before any long work (a full disk or a
+    // refused path fails at once).
+    const output = out = await OutputFile.open(opt.output, { force: opt.force ?? false, inputs: [inputArg] });
+    offSignals = removeOnSignal(output.tempPath);
 
     // Float files can hold anything: find NaNs and the peak before any work.
     let gain = 1;
@@ -310,7 +315,7 @@ async function runDenoise(args: string[], deps: CliDeps): Promise<number> {
 
     const format = outputFormatFor(info);
     const encodeOpts = { sampleRate: info.sampleRate, format, channelMask: info.channelMask };
-    await out.write(wavHeader(info.channels, info.frames, encodeOpts));
+    await output.write(wavHeader(info.channels, info.frames, encodeOpts));
     const started = performance.now();
     const block = Math.max(1, Math.round(BLOCK_SECONDS * info.sampleRate));
     const buf = Array.from({ length: info.channels }, () => new Float32Array(block));
@@ -321,7 +326,7 @@ async function runDenoise(args: string[], deps: CliDeps): Promise<number> {
       if (gain !== 1) for (const x of y) for (let i = 0; i < x.length; i++) x[i] /= gain;
       const enc = encodeFrames(y, format);
       clipped += enc.clipped;
-      await out.write(enc.bytes);
+      await output.write(enc.bytes);
     };
     for (let n; (n = await reader.read(block, buf)) > 0;) {
       const x = n === block ? buf : buf.map((b) => b.subarray(0, n));
@@ -336,7 +341,7 @@ async function runDenoise(args: string[], deps: CliDeps): Promise<number> {
     await emit(aligned.end());
     bar?.stop();
     bar = undefined;
-    await out.commit();
+    await output.commit();
     if (clipped > 0) warn(`${clipped} samples exceeded full scale and were clipped`);
     if (!quiet) {
       const took = (performance.now() - started) / 1000;
@@ -348,6 +353,6 @@ async function runDenoise(args: string[], deps: CliDeps): Promise<number> {
     bar?.stop();
     offSignals();
     await reader?.close().catch(() => {});
-    await out.abort();
+    await out?.abort();
   }
 }

@@ -153,3 +153,16 @@ test("the oracle command writes through the same rules (FIFO kept)", { skip: lin
   assert.ok((await fs.lstat(fifo)).isFIFO());
   assert.equal(decodeWav(new Uint8Array(await fs.readFile(captured))).info.frames, samples.length);
 });
+
+test("a bad input fails before the FIFO is opened (no reader needed, nothing hangs)", { skip: linuxOnly, timeout: 20_000 }, async () => {
+  const fifo = path.join(dir, "no-reader.wav");
+  execFileSync("mkfifo", [fifo]);
+  const bad = path.join(dir, "bad.wav");
+  await fs.writeFile(bad, "not a wav file at all");
+  // Opening a FIFO for writing blocks until a reader comes: a CLI that opened
+  // the output first would wait here forever.
+  const res = await run([bad, "-o", fifo]);
+  assert.equal(res.code, 1);
+  assert.match(res.err, /not a WAV file/);
+  assert.ok((await fs.lstat(fifo)).isFIFO());
+});
