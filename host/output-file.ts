@@ -80,22 +80,27 @@ export class OutputFile {
    * directory) throw {@link UsageError}; unwritable places {@link CliError}.
    */
   static async open(arg: string, opts: OutputOptions): Promise<OutputFile> {
-    const { target, st } = await followLinks(path.resolve(arg), arg);
+    const abs = path.resolve(arg);
+    // What a write would reach, links followed by the kernel: this sees
+    // through /proc's magic links too (/dev/stdout -> pipe:[N]), which no
+    // readlink walk can.
+    const reached = await fs.stat(abs).catch(() => null);
+    if (reached && (reached.isFIFO() || reached.isCharacterDevice())) {
+      let handle;
+      try {
+        handle = await fs.open(abs, "w");
+      } catch (e) {
+        throw new CliError(fsMessage("cannot write", arg, e));
+      }
+      return new OutputFile(abs, handle, undefined, opts.force, arg);
+    }
+    const { target, st } = await followLinks(abs, arg);
     if (st) {
       for (const inp of opts.inputs ?? []) {
         const ist = await fs.stat(path.resolve(inp)).catch(() => null);
         if (ist && ist.dev === st.dev && ist.ino === st.ino) {
           throw new UsageError(`refusing to write over the input: ${arg} is the same file as ${inp}`);
         }
-      }
-      if (st.isFIFO() || st.isCharacterDevice()) {
-        let handle;
-        try {
-          handle = await fs.open(target, "w");
-        } catch (e) {
-          throw new CliError(fsMessage("cannot write", arg, e));
-        }
-        return new OutputFile(target, handle, undefined, opts.force, arg);
       }
       if (!st.isFile()) throw new UsageError(`output ${arg} is ${kindOf(st)}`);
       if (!opts.force) throw new UsageError(`output ${arg} already exists (use --force to overwrite it)`);

@@ -166,3 +166,13 @@ test("a bad input fails before the FIFO is opened (no reader needed, nothing han
   assert.match(res.err, /not a WAV file/);
   assert.ok((await fs.lstat(fifo)).isFIFO());
 });
+
+test("-o /dev/stdout into a pipe streams the WAV through it (a magic link no readlink walk resolves)", { skip: linuxOnly }, async () => {
+  const { spawnSync } = await import("node:child_process");
+  const bin = new URL("../../bin/percepnet.js", import.meta.url);
+  const res = spawnSync(process.execPath, [bin.pathname, input, "-o", "/dev/stdout", "-q", "--model", new URL("../../weights/small.pnm", import.meta.url).pathname], { maxBuffer: 1 << 24 });
+  assert.equal(res.status, 0, res.stderr.toString());
+  const wav = decodeWav(new Uint8Array(res.stdout));
+  assert.equal(wav.info.frames, samples.length);
+  assert.equal(wav.info.format, "pcm16");
+});
