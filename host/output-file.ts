@@ -94,6 +94,8 @@ export class OutputFile {
       }
       return new OutputFile(abs, handle, undefined, opts.force, arg);
     }
+    // A socket (say /dev/stdout of a process started with socketpair stdio) can't be opened by path.
+    if (reached?.isSocket()) throw new UsageError(`output ${arg} is a socket; write to a file, a FIFO or a pipe instead`);
     const { target, st } = await followLinks(abs, arg);
     if (st) {
       for (const inp of opts.inputs ?? []) {
