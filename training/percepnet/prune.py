@@ -212,3 +212,30 @@ class Pruner:
     def densities(self):
         """{name: kept fraction of blocks} of the current masks."""
         return {k: float(v.float().mean()) for k, v in self.masks.items()}
+
+
+def main(argv=None):
+    """One-shot pruning of a checkpoint (no training): for sparse-engine
+    tests and speed measurements. A model meant for use is pruned gradually
+    by training.train --density, which lets the network adapt."""
+    import argparse
+    p = argparse.ArgumentParser(description=main.__doc__)
+    p.add_argument("ckpt")
+    p.add_argument("-o", "--out", required=True)
+    p.add_argument("--density", required=True, help="as training.train --density")
+    a = p.parse_args(argv)
+    ck = torch.load(a.ckpt, map_location="cpu", weights_only=False)
+    from .model import PercepNet
+    model = PercepNet(ck["config"])
+    model.load_state_dict(ck["model"])
+    pruner = Pruner(model, resolve_targets(model, parse_density(a.density)), 0, 0, frozen=False)
+    pruner.update(0)
+    pruner.frozen = True
+    out = {k: v for k, v in ck.items() if k not in ("optimizer", "rng")}
+    out.update({"model": model.state_dict(), "prune": pruner.state_dict()})
+    torch.save(out, a.out)
+    print(f"wrote {a.out}: " + ", ".join(f"{k} {v:.2f}" for k, v in sorted(pruner.densities().items())))
+
+
+if __name__ == "__main__":
+    main()
