@@ -126,6 +126,30 @@ class MaskTest(unittest.TestCase):
         self.assertLessEqual(int(ih.sum()), round(0.05 * ih.numel()))
 
 
+class AverageTest(unittest.TestCase):
+    def test_average_keeps_masks_only_when_all_inputs_share_them(self):
+        from training import average as average_cli
+        with tempfile.TemporaryDirectory() as d:
+            torch.manual_seed(0)
+            m = PercepNet(SMALL)
+            p = Pruner(m, {"gru1.w_hh": 0.5, "conv1.w": 0.5}, 0, 0)
+            p.update(0)
+            paths = []
+            for i in range(3):
+                with torch.no_grad():
+                    m.fc_g.bias.add_(0.1)
+                st = p.state_dict()
+                if i == 2:
+                    st["masks"]["conv1.w"] = ~st["masks"]["conv1.w"]
+                paths.append(os.path.join(d, f"{i}.pt"))
+                torch.save({"model": m.state_dict(), "config": m.config, "epoch": i + 1, "prune": st}, paths[-1])
+            average_cli.main(paths[:2] + ["-o", os.path.join(d, "same.pt")])
+            avg = torch.load(os.path.join(d, "same.pt"), weights_only=False)
+            self.assertTrue(torch.equal(avg["prune"]["masks"]["conv1.w"], p.masks["conv1.w"]))
+            average_cli.main(paths + ["-o", os.path.join(d, "mixed.pt")])
+            self.assertNotIn("prune", torch.load(os.path.join(d, "mixed.pt"), weights_only=False))
+
+
 class TrainExportTest(unittest.TestCase):
     def setUp(self):
         self._tmp = tempfile.TemporaryDirectory()
