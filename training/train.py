@@ -202,6 +202,9 @@ def train(args):
     pruner = None
     if state is not None and "prune" in state:
         pruner = Pruner.from_state(model, state["prune"])
+    elif state is not None and args.density:
+        print(f"warning: {last_path} was not pruned; a resumed run keeps its schedule, --density is "
+              f"ignored (start a new run with --init)", file=sys.stderr)
     elif state is None and args.density:
         pruner = Pruner(model, resolve_targets(model, parse_density(args.density)), args.prune_start,
                         args.prune_end, args.prune_every, origin=step)

@@ -161,6 +161,27 @@ class TrainExportTest(unittest.TestCase):
     def path(self, name):
         return os.path.join(self.dir, name)
 
+    def test_resumed_pruning_run_is_identical(self):
+        import json
+        x, t = synthetic(4, 60, seed=1)
+        write_pnf(self.path("a.pnf"), x, t)
+
+        def run(out, epochs):
+            train_cli.main(["--train", self.path("a.pnf"), "--out", out, "--config", json.dumps(SMALL),
+                            "--batch", "4", "--crop", "30", "50", "--steps-per-epoch", "3", "--threads", "1",
+                            "--print-every", "1000", "--density", "gru=0.4", "--prune-start", "1",
+                            "--prune-end", "7", "--prune-every", "2", "--epochs", str(epochs)])
+        run(self.path("straight"), 3)
+        run(self.path("split"), 1)
+        run(self.path("split"), 3)
+        a = torch.load(self.path("straight/last.pt"), weights_only=False)
+        b = torch.load(self.path("split/last.pt"), weights_only=False)
+        for k in a["model"]:
+            self.assertTrue(torch.equal(a["model"][k], b["model"][k]), k)
+        for k in a["prune"]["masks"]:
+            self.assertTrue(torch.equal(a["prune"]["masks"][k], b["prune"]["masks"][k]), k)
+        self.assertAlmostEqual(float(a["prune"]["masks"]["gru1.w_ih"].float().mean()), 0.4, delta=1 / 72)
+
     def test_train_prunes_keeps_zeros_and_exports_v2(self):
         import json
         x, t = synthetic(4, 60, seed=1)
