@@ -19,13 +19,43 @@ const hasTorch = spawnSync(PY, ["-c", "import torch"], { stdio: "ignore" }).stat
 // CI sets this so that a missing torch fails there instead of skipping (as in scripts/run-py-tests.mjs).
 const requireTorch = process.env.PERCEPNET_REQUIRE_TORCH === "1";
 
+const skip = !hasTorch && !requireTorch ? `${PY} has no torch (set PYTHON to one that has; .ci/run installs it)` : false;
+
 // Both shipped models: the default (width 512) and the small one (width 192).
 for (const name of ["default", "small"]) {
   const CKPT = join(ROOT, `training/checkpoints/${name}.pt`);
   const MODEL = join(ROOT, `weights/${name}.pnm`);
-  test(`shipped int8 model ${name}.pnm matches its float checkpoint on real features`, { skip: !hasTorch && !requireTorch ? `${PY} has no torch (set PYTHON to one that has; .ci/run installs it)` : false }, async () => {
+  test(`shipped int8 model ${name}.pnm matches its float checkpoint on real features`, { skip }, async () => {
     assert.ok(hasTorch, `${PY} has no torch, and PERCEPNET_REQUIRE_TORCH=1 requires this test to run`);
     assert.ok(existsSync(CKPT) && existsSync(MODEL), `training/checkpoints/${name}.pt and weights/${name}.pnm must both be committed`);
+    await checkParity(name, CKPT, MODEL);
+  });
+}
+
+// The trainer's block-sparse path end to end: the small checkpoint pruned
+// (training.percepnet.prune, one shot, half the 4x16 blocks of every GRU and
+// conv matrix), exported by training.export as format v2, run by the
+// engine's sparse kernels against the pruned float checkpoint.
+test("pruned small model exported as format v2 matches its pruned float checkpoint", { skip }, async () => {
+  assert.ok(hasTorch, `${PY} has no torch, and PERCEPNET_REQUIRE_TORCH=1 requires this test to run`);
+  const dir = mkdtempSync(join(tmpdir(), "parity-sparse-"));
+  const ckpt = join(dir, "pruned.pt"), model = join(dir, "pruned.pnm");
+  for (const args of [
+    ["-m", "training.percepnet.prune", join(ROOT, "training/checkpoints/small.pt"), "-o", ckpt, "--density", "gru=0.5,conv=0.5"],
+    ["-m", "training.export", ckpt, "-o", model],
+  ]) {
+    const r = spawnSync(PY, args, { cwd: ROOT, encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+  }
+  const m = parseModelFile(readFileSync(model));
+  assert.equal(m.version, 2);
+  const sparse = [...m.tensors.keys()].filter((n) => n.endsWith(".blocks"));
+  assert.equal(sparse.length, 12, `sparse matrices: ${sparse.join(", ")}`);
+  await checkParity("small pruned", ckpt, model);
+});
+
+async function checkParity(name: string, CKPT: string, MODEL: string): Promise<void> {
+  {
     const clean = readSample("speech_clean_freesound_33711.wav"), noisy = readSample("speech_noisy_snr0.wav");
     const d = await dumpFeatures(clean, noisy);
     const frames = Math.min(d.frames, 1000);
@@ -74,5 +104,5 @@ for (const name of ["default", "small"]) {
     assert.ok(meanG < 0.01 * k && meanR < 0.01 * k, `mean |gain diff| ${meanG.toFixed(4)}, mean |strength diff| ${meanR.toFixed(4)}`);
     assert.ok(p99(errG) < 0.04 * k && p99(errR) < 0.04 * k, `99th percentile diffs: gain ${p99(errG).toFixed(3)}, strength ${p99(errR).toFixed(3)}`);
     assert.ok(maxG < 0.2 && maxR < 0.2 && maxV < 0.15, `max diffs: gain ${maxG.toFixed(3)}, strength ${maxR.toFixed(3)}, vad ${maxV.toFixed(3)}`);
-  });
+  }
 }

@@ -31,6 +31,24 @@ def average_states(states):
     return {k: sum(s[k].double() for s in states).div(len(states)).to(states[0][k].dtype) for k in keys}
 
 
+def same_masks(cks):
+    """The pruning state to carry into an average: only when every input was
+    pruned with the same block masks (snapshots after the ramp), since the
+    mean of weights that are zero in every input is zero in the same blocks.
+    Inputs with other masks average into a denser model; they get none."""
+    states = [c.get("prune") for c in cks]
+    if states[0] is None:
+        return None
+    first = states[0]["masks"]
+    for st in states[1:]:
+        if st is None or st["masks"].keys() != first.keys() or \
+                any(not torch.equal(st["masks"][k], first[k]) for k in first):
+            print("warning: the inputs were pruned with different masks; the average carries none "
+                  "(training.export writes it dense unless --sparse names matrices)", file=sys.stderr)
+            return None
+    return states[-1]
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("ckpts", nargs="+")
@@ -51,6 +69,9 @@ def main(argv=None):
     avg = average_states([c["model"] for c in cks])
     out = {"model": avg, "config": config, "epoch": max(c.get("epoch", 0) for c in cks),
            "averaged": [os.path.basename(c) for c in args.ckpts]}
+    prune = same_masks(cks)
+    if prune is not None:
+        out["prune"] = prune
     if args.val:
         val = PnfFile(args.val)
         weights = loss_weights(args)

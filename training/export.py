@@ -1,7 +1,11 @@
 """Export a checkpoint to an int8 model file (docs/FORMATS.md section 3).
 
     python3 -m training.export training/runs/NAME/best.pt -o weights/NAME.pnm
-        [--float-ref REF.npz [--ref-pnf F.pnf] [--ref-frames 500]]
+        [--float-ref REF.npz [--ref-pnf F.pnf] [--ref-frames 500]] [--sparse auto|none|M1,M2]
+
+A checkpoint pruned by training.train --density carries its block masks;
+its pruned matrices are then written block-sparse (format version 2) unless
+--sparse none. --sparse M1,M2 names the sparse matrices explicitly.
 
 --float-ref writes the input features and the outputs of both the float
 network and the dequantised int8 network, for parity tests of the engine.
@@ -17,6 +21,7 @@ from .infer import load_model, run
 from .percepnet.model import count_macs
 from .percepnet.pnf import PnfFile
 from .percepnet.pnm import dequantized_model, export_model
+from .percepnet.prune import Pruner
 
 
 def synthetic_features(n_frames, config, seed=0):
@@ -39,17 +44,34 @@ def main(argv=None):
     p.add_argument("--float-ref", help="write features + float and int8 outputs to this .npz")
     p.add_argument("--ref-pnf", help="take the reference features from sequence 0 of this .pnf")
     p.add_argument("--ref-frames", type=int, default=500)
+    p.add_argument("--sparse", default="auto",
+                   help="matrices to store block-sparse: auto (those the checkpoint pruned), none, or a list")
     a = p.parse_args(argv)
     torch.set_num_threads(2)
     model, info = load_model(a.ckpt)
+    prune = None
+    if not a.ckpt.endswith(".pnm"):
+        prune = torch.load(a.ckpt, map_location="cpu", weights_only=False).get("prune")
+    if prune is not None:
+        # Zero what the masks prune, whatever became of it since (an averaged
+        # checkpoint): the file's blocks then follow the masks.
+        Pruner.from_state(model, prune)
+    if a.sparse == "auto":
+        sparse = sorted(prune["masks"]) if prune else []
+    elif a.sparse == "none":
+        sparse = []
+    else:
+        sparse = [n.strip() for n in a.sparse.split(",") if n.strip()]
     n_params = sum(q.numel() for q in model.parameters())
     meta = {"source": os.path.abspath(a.ckpt),
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "weights": n_params, "macsPerFrame": count_macs(model.config)}
     meta.update({k: float(v) if isinstance(v, float) else v for k, v in info.items()})
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
-    size = export_model(model, a.out, meta)
-    print(f"wrote {a.out}: {size} bytes, {n_params} weights")
+    if prune:
+        meta["density"] = {k: round(float(v.float().mean()), 4) for k, v in sorted(prune["masks"].items())}
+    size = export_model(model, a.out, meta, sparse)
+    print(f"wrote {a.out}: {size} bytes, {n_params} weights" + (f", sparse: {', '.join(sparse)}" if sparse else ""))
     if a.float_ref:
         if a.ref_pnf:
             f = PnfFile(a.ref_pnf)

@@ -5,6 +5,11 @@
         --epochs 30 --batch 32 --lr 1e-3 --threads 2
 
 Re-running the same command resumes from OUT/last.pt. See training/README.md.
+
+Pruning (model format v2, block-sparse): --density gru=0.3,conv=0.5 prunes
+those matrices in 4 x 16 blocks down to the given kept fraction, on a cubic
+ramp from --prune-start to --prune-end (steps of this run); see
+training/percepnet/prune.py. training.export then writes them sparse.
 """
 import argparse
 import csv
@@ -22,6 +27,7 @@ from .percepnet.data import CropSampler, eval_batches, expand_paths, feature_sta
 from .percepnet.loss import loss_weights, percepnet_loss
 from .percepnet.model import PercepNet, count_macs, make_config
 from .percepnet.pnf import PnfFile
+from .percepnet.prune import Pruner, parse_density, resolve_targets
 
 LOG_FIELDS = ["epoch", "train_loss", "val_loss", "seconds", "lr", "steps", "frames",
               "val_gain", "val_strength", "val_vad", "files", "data_frames"]
@@ -62,6 +68,12 @@ def parse_args(argv=None):
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--device", default="cpu",
                    help="torch device: cpu (default), cuda, cuda:N, or auto (cuda when available)")
+    p.add_argument("--density", help="prune to these kept fractions of 4x16 blocks: groups gru, gru_ih, "
+                   "gru_hh, conv, dense or file names (gru1.w_hh), e.g. gru=0.3,conv=0.5, or a JSON "
+                   "object or file; fc_in.w is never pruned")
+    p.add_argument("--prune-start", type=int, default=0, help="step of this run where the ramp starts")
+    p.add_argument("--prune-end", type=int, default=20000, help="step of this run where the targets are reached")
+    p.add_argument("--prune-every", type=int, default=100, help="steps between mask updates during the ramp")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--print-every", type=float, default=30.0, help="seconds between progress lines")
     return p.parse_args(argv)
@@ -187,6 +199,24 @@ def train(args):
         step = init.get("step", 0)
         fresh = "" if "optimizer" in init else ", fresh optimizer"
         print(f"initialised from {args.init} (epoch {init.get('epoch')}, step {step}{fresh})")
+    pruner = None
+    if state is not None and "prune" in state:
+        pruner = Pruner.from_state(model, state["prune"])
+    elif state is not None and args.density:
+        print(f"warning: {last_path} was not pruned; a resumed run keeps its schedule, --density is "
+              f"ignored (start a new run with --init)", file=sys.stderr)
+    elif state is None and args.density:
+        pruner = Pruner(model, resolve_targets(model, parse_density(args.density)), args.prune_start,
+                        args.prune_end, args.prune_every, origin=step)
+        if init is not None and "prune" in init:
+            # Already pruned blocks stay pruned; the new ramp goes on from them.
+            pruner.masks = dict(Pruner.from_state(model, init["prune"]).masks)
+    elif init is not None and "prune" in init:
+        # Fine-tuning a pruned model without a new schedule: its masks stay as they are.
+        pruner = Pruner.from_state(model, init["prune"], frozen=True)
+    if pruner is not None:
+        print(f"pruning {json.dumps(pruner.targets)} from step {pruner.origin + pruner.start} "
+              f"to {pruner.origin + pruner.end}, masks every {pruner.every} steps")
     n_params = sum(p.numel() for p in model.parameters())
     print(f"config {json.dumps(config)}\n{n_params} weights, {count_macs(config)} MACs/frame, on {dev}")
 
@@ -227,6 +257,8 @@ def train(args):
             torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
             opt.step()
             step += 1
+            if pruner is not None:
+                pruner.update(step)
             tot += loss.item()
             frames += b["x"].shape[0] * b["x"].shape[1]
             now = time.time()
@@ -240,31 +272,37 @@ def train(args):
         val_loss = vparts.get("total", train_loss)
         epoch += 1
         secs = time.time() - t0
-        improved = val_loss < best
+        # While the pruning ramp runs, the loss of a denser model is no fair
+        # rival: those epochs neither become best.pt nor use up patience.
+        eligible = pruner is None or pruner.at_target(step)
+        improved = eligible and val_loss < best
+        extra = {"prune": pruner.state_dict()} if pruner is not None else {}
         if improved:
             best, bad = val_loss, 0
             save_atomic({"model": model.state_dict(), "config": config, "epoch": epoch,
-                         "val_loss": val_loss, "args": vars(args)}, best_path)
-        else:
+                         "val_loss": val_loss, "args": vars(args), **extra}, best_path)
+        elif eligible:
             bad += 1
         if args.snapshots > 0:
             snap_dir = os.path.join(args.out, "snapshots")
             os.makedirs(snap_dir, exist_ok=True)
             save_atomic({"model": model.state_dict(), "config": config, "epoch": epoch,
-                         "val_loss": val_loss}, os.path.join(snap_dir, f"epoch-{epoch:04d}.pt"))
+                         "val_loss": val_loss, **extra}, os.path.join(snap_dir, f"epoch-{epoch:04d}.pt"))
             for old in sorted(f for f in os.listdir(snap_dir) if f.startswith("epoch-"))[:-args.snapshots]:
                 os.remove(os.path.join(snap_dir, old))
         save_atomic({"model": model.state_dict(), "optimizer": opt.state_dict(), "config": config,
                      "epoch": epoch, "step": step, "best": best, "bad_epochs": bad,
-                     "rng": rng_state(np_rng), "args": vars(args)}, last_path)
+                     "rng": rng_state(np_rng), "args": vars(args), **extra}, last_path)
         with open(log_path, "a", newline="") as f:
             csv.writer(f).writerow([epoch, f"{train_loss:.6f}", f"{val_loss:.6f}", f"{secs:.1f}",
                                     f"{lr:.3e}", step, frames] +
                                    [f"{vparts[k]:.6f}" if k in vparts else ""
                                     for k in ("gain", "strength", "vad")] +
                                    [len(files), sampler.frames])
+        dens = ("" if pruner is None else " density " + ",".join(
+            f"{k}={v:.2f}" for k, v in sorted(pruner.densities().items())))
         print(f"epoch {epoch}: train {train_loss:.5f} val {val_loss:.5f} "
-              f"{'(best) ' if improved else ''}{secs:.0f} s", flush=True)
+              f"{'(best) ' if improved else ''}{secs:.0f} s{dens}", flush=True)
     return best
 
 
