@@ -3,11 +3,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:http";
+import { createServer, type RequestListener } from "node:http";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
+import type { Page } from "playwright-core";
 import { Denoiser } from "../host/denoiser.js";
 import { workletDelay } from "../host/worklet/processor.js";
 import { makeConfig, randomModelFile } from "../lab/random-model.js";
@@ -21,6 +22,45 @@ function browserMissing(): string | false {
   try { createRequire(import.meta.url).resolve("playwright-core"); } catch { return "playwright-core not installed"; }
   if (!existsSync(`${BUNDLE}/percepnet-worklet.js`)) return "dist/bundle missing: run npm run build:bundle";
   return false;
+}
+
+/**
+ * Serve `handler` on a loopback port, open a page in a fresh headless
+ * Chromium profile, run `fn` with it, and tear everything down.
+ */
+async function withPage(handler: RequestListener, fn: (page: Page, origin: string) => Promise<void>): Promise<void> {
+  const { chromium } = await import("playwright-core");
+  const server = createServer(handler);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const profile = mkdtempSync(join(tmpdir(), "percepnet-chromium-"));
+  try {
+    const browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM, headless: true,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"],
+    });
+    try {
+      await fn(await browser.newPage(), origin);
+    } finally {
+      await browser.close();
+    }
+  } finally {
+    server.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+const TYPES: Record<string, string> = { html: "text/html", js: "text/javascript", wasm: "application/wasm" };
+
+/** A static file server for folder `root` (a URL ending in "/" serves its index.html), 404 for what `allowed` refuses. */
+function serveFolder(root: string, allowed: (path: string) => boolean): RequestListener {
+  return (req, res) => {
+    const path = new URL(req.url ?? "/", "http://x").pathname;
+    const file = `${root}${path.slice(1)}${path.endsWith("/") ? "index.html" : ""}`;
+    if (path.includes("..") || !allowed(path) || !existsSync(file)) { res.writeHead(404).end(); return; }
+    res.writeHead(200, { "content-type": TYPES[file.split(".").pop()!] ?? "application/octet-stream" }).end(readFileSync(file));
+  };
 }
 
 const PAGE = `<!doctype html><meta charset="utf-8"><script type="module">
@@ -54,7 +94,6 @@ window.ready = true;
 
 test("worklet in headless Chromium matches the Node Denoiser (after the worklet's 32-sample shorter delay); bypass is the delayed dry signal",
   { skip: browserMissing(), timeout: 60_000 }, async () => {
-    const { chromium } = await import("playwright-core");
     const model = randomModelFile(makeConfig(32), 13);
     const x = readSample("speech_noisy_snr0.wav").subarray(0, 48000);
     const files: Record<string, [string, Uint8Array | string]> = {
@@ -65,25 +104,14 @@ test("worklet in headless Chromium matches the Node Denoiser (after the worklet'
       "/model.pnm": ["application/octet-stream", model],
       "/input.f32": ["application/octet-stream", new Uint8Array(x.slice().buffer)],
     };
-    const server = createServer((req, res) => {
+    await withPage((req, res) => {
       const f = files[new URL(req.url ?? "/", "http://x").pathname];
       if (!f) { res.writeHead(404).end(); return; }
       res.writeHead(200, { "content-type": f[0] }).end(f[1]);
-    });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    const port = (server.address() as AddressInfo).port;
-    const profile = mkdtempSync(join(tmpdir(), "percepnet-chromium-"));
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"],
-    });
-    try {
-      const page = await browser.newPage();
+    }, async (page, origin) => {
       const errors: string[] = [];
       page.on("pageerror", (e) => errors.push(e.message));
-      await page.goto(`http://127.0.0.1:${port}/`);
+      await page.goto(`${origin}/`);
       await page.waitForFunction(() => (window as any).ready === true, undefined, { timeout: 20_000 });
       const wet = await page.evaluate(() => (window as any).render(false)) as { y: number[]; delay: number; reports: number };
       const dry = await page.evaluate(() => (window as any).render(true)) as { y: number[]; delay: number; reports: number };
@@ -113,67 +141,25 @@ test("worklet in headless Chromium matches the Node Denoiser (after the worklet'
       let worstDry = 0;
       for (let t = dry.delay; t < x.length; t++) worstDry = Math.max(worstDry, Math.abs(dry.y[t] - x[t - dry.delay]));
       assert.ok(worstDry < 1e-7, `bypass differs from the delayed input by ${worstDry}`);
-    } finally {
-      await browser.close();
-      server.close();
-      rmSync(profile, { recursive: true, force: true });
-    }
+    });
   });
 
 test("examples/browser demo page loads in Chromium and builds its PercepNetNode", { skip: browserMissing(), timeout: 60_000 }, async () => {
-  const { chromium } = await import("playwright-core");
-  const types: Record<string, string> = { html: "text/html", js: "text/javascript", wasm: "application/wasm" };
-  const server = createServer((req, res) => {
-    const path = new URL(req.url ?? "/", "http://x").pathname;
-    // Only what the demo needs, from the repository root.
-    if (!/^\/(examples\/browser|dist\/bundle|weights)\/[\w.-]*$/.test(path)) { res.writeHead(404).end(); return; }
-    const file = `${ROOT}${path.slice(1)}${path.endsWith("/") ? "index.html" : ""}`;
-    if (!existsSync(file)) { res.writeHead(404).end(); return; }
-    res.writeHead(200, { "content-type": types[file.split(".").pop()!] ?? "application/octet-stream" }).end(readFileSync(file));
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as AddressInfo).port;
-  const profile = mkdtempSync(join(tmpdir(), "percepnet-chromium-"));
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM, headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-  try {
-    const page = await browser.newPage();
+  // Only what the demo needs, from the repository root.
+  await withPage(serveFolder(ROOT, (path) => /^\/(examples\/browser|dist\/bundle|weights)\/[\w.-]*$/.test(path)), async (page, origin) => {
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(e.message));
-    await page.goto(`http://127.0.0.1:${port}/examples/browser/`);
+    await page.goto(`${origin}/examples/browser/`);
     await page.waitForFunction(() => (window as any).percepnetReady === true || /error/.test(document.getElementById("status")!.textContent!), undefined, { timeout: 20_000 });
     assert.match(await page.textContent("#status") ?? "", /^ready: .*delay 39\.3 ms/);
     assert.deepEqual(errors, []);
-  } finally {
-    await browser.close();
-    server.close();
-    rmSync(profile, { recursive: true, force: true });
-  }
+  });
 });
 
 test("examples/browser served as its own root does not hang on Loading...: it says to serve the package root", { skip: browserMissing(), timeout: 60_000 }, async () => {
-  const { chromium } = await import("playwright-core");
-  const types: Record<string, string> = { html: "text/html", js: "text/javascript" };
-  const dir = `${ROOT}examples/browser/`;
   // What `npx http-server examples/browser` serves: that folder only, so ../../dist is out of reach.
-  const server = createServer((req, res) => {
-    const path = new URL(req.url ?? "/", "http://x").pathname;
-    const file = `${dir}${path.slice(1)}${path.endsWith("/") ? "index.html" : ""}`;
-    if (path.includes("..") || !existsSync(file)) { res.writeHead(404).end(); return; }
-    res.writeHead(200, { "content-type": types[file.split(".").pop()!] ?? "application/octet-stream" }).end(readFileSync(file));
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as AddressInfo).port;
-  const profile = mkdtempSync(join(tmpdir(), "percepnet-chromium-"));
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM, headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-  try {
-    const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${port}/`);
+  await withPage(serveFolder(`${ROOT}examples/browser/`, () => true), async (page, origin) => {
+    await page.goto(`${origin}/`);
     // Any change away from the initial text within 10 s; a page stuck on "Loading" fails here.
     const changed = await page.waitForFunction(() => !/^Loading/.test(document.getElementById("status")!.textContent!), undefined, { timeout: 10_000 })
       .then(() => true, () => false);
@@ -181,9 +167,5 @@ test("examples/browser served as its own root does not hang on Loading...: it sa
     assert.ok(changed, `status still "${status}"`);
     assert.match(status, /serve the package root/i);
     assert.match(status, /examples\/browser\//);
-  } finally {
-    await browser.close();
-    server.close();
-    rmSync(profile, { recursive: true, force: true });
-  }
+  });
 });
