@@ -55,6 +55,22 @@ after(async () => { await fs.rm(dir, { recursive: true, force: true }); });
 const isRoot = process.getuid?.() === 0;
 const linuxOnly = process.platform !== "linux" && "needs Linux (mkfifo, mknod, /proc)";
 
+/** A reader on the FIFO's other end, as `percepnet in.wav -o pipe | ...` would have; resolves when it has read everything into `file`. */
+function readFifoInto(fifo: string, file: string): Promise<unknown> {
+  const cat = spawn("sh", ["-c", `cat "${fifo}" > "${file}"`]);
+  return new Promise((res) => cat.on("exit", res));
+}
+
+/** Make a device node in the temp folder; false where the mount forbids it (nodev). */
+function mknod(dev: string, kind: "b" | "c", major: number, minor: number): boolean {
+  try {
+    execFileSync("mknod", [dev, kind, String(major), String(minor)], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function temps(): Promise<string[]> {
   return (await fs.readdir(dir)).filter((f) => f.endsWith(".tmp"));
 }
@@ -64,9 +80,7 @@ test("a FIFO is written directly, with or without --force, and stays a FIFO", { 
   execFileSync("mkfifo", [fifo]);
   for (const extra of [[], ["--force"]]) {
     const captured = path.join(dir, "captured.wav");
-    // A reader on the other end, as `percepnet in.wav -o pipe | ...` would have.
-    const cat = spawn("sh", ["-c", `cat "${fifo}" > "${captured}"`]);
-    const catDone = new Promise((res) => cat.on("exit", res));
+    const catDone = readFifoInto(fifo, captured);
     const res = await run([input, "-o", fifo, "-q", ...extra]);
     assert.equal(res.code, 0, res.err);
     await catDone;
@@ -78,11 +92,7 @@ test("a FIFO is written directly, with or without --force, and stays a FIFO", { 
 
 test("a character device (a null device made in the temp folder) is written directly and stays a device", { skip: linuxOnly || (!isRoot && "mknod needs root") }, async () => {
   const dev = path.join(dir, "null");
-  try {
-    execFileSync("mknod", [dev, "c", "1", "3"], { stdio: "ignore" });
-  } catch {
-    return; // a nodev mount: nothing to test here
-  }
+  if (!mknod(dev, "c", 1, 3)) return; // a nodev mount: nothing to test here
   const res = await run([input, "-o", dev, "--force", "-q"]);
   assert.equal(res.code, 0, res.err);
   const st = await fs.lstat(dev);
@@ -92,11 +102,7 @@ test("a character device (a null device made in the temp folder) is written dire
 
 test("a block device is refused and left alone", { skip: linuxOnly || (!isRoot && "mknod needs root") }, async () => {
   const dev = path.join(dir, "blk");
-  try {
-    execFileSync("mknod", [dev, "b", "7", "200"], { stdio: "ignore" });
-  } catch {
-    return;
-  }
+  if (!mknod(dev, "b", 7, 200)) return;
   const res = await run([input, "-o", dev, "--force"]);
   assert.equal(res.code, 2);
   assert.match(res.err, /is a block device/);
@@ -145,8 +151,7 @@ test("the oracle command writes through the same rules (FIFO kept)", { skip: lin
   const fifo = path.join(dir, "oracle-pipe.wav");
   execFileSync("mkfifo", [fifo]);
   const captured = path.join(dir, "oracle-captured.wav");
-  const cat = spawn("sh", ["-c", `cat "${fifo}" > "${captured}"`]);
-  const catDone = new Promise((res) => cat.on("exit", res));
+  const catDone = readFifoInto(fifo, captured);
   const res = await run(["oracle", "--clean", input, "--noisy", input, "-o", fifo, "-q"]);
   assert.equal(res.code, 0, res.err);
   await catDone;
