@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import subprocess
-import tempfile
 import unittest
 import zlib
 
@@ -19,6 +18,7 @@ from training.percepnet.model import PercepNet, make_config
 from training.percepnet.pnm import (dense_tensors, dequantized_model, export_model, expand_blocks,
                                     read_pnm, to_blocks, write_pnm)
 from training.percepnet.topology import tensor_specs
+from training.tests.test_smoke import TmpDir
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MODEL_FILE_JS = os.path.join(ROOT, "dist", "host", "model-file.js")
@@ -121,18 +121,6 @@ class BlocksTest(unittest.TestCase):
         pad[3, 1, 0] = 5  # row 9: outside the matrix
         with self.assertRaises(ValueError):
             expand_blocks(index, pad, 9, 40)
-
-
-class TmpDir(unittest.TestCase):
-    def setUp(self):
-        self._tmp = tempfile.TemporaryDirectory()
-        self.dir = self._tmp.name
-
-    def tearDown(self):
-        self._tmp.cleanup()
-
-    def path(self, *names):
-        return os.path.join(self.dir, *names)
 
 
 class PythonOnlyTest(TmpDir):

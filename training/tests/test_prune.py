@@ -16,7 +16,7 @@ from training.percepnet.pnf import write_pnf
 from training.percepnet.pnm import conv_to_matrix, dense_tensors, read_pnm
 from training.percepnet.prune import (Pruner, cubic_density, parse_density, prunable_matrices,
                                       resolve_targets, select_blocks)
-from training.tests.test_smoke import synthetic
+from training.tests.test_smoke import TmpDir, synthetic
 
 torch.set_num_threads(1)
 # Widths chosen so that matrices have several blocks each way, and some a
@@ -150,16 +150,7 @@ class AverageTest(unittest.TestCase):
             self.assertNotIn("prune", torch.load(os.path.join(d, "mixed.pt"), weights_only=False))
 
 
-class TrainExportTest(unittest.TestCase):
-    def setUp(self):
-        self._tmp = tempfile.TemporaryDirectory()
-        self.dir = self._tmp.name
-
-    def tearDown(self):
-        self._tmp.cleanup()
-
-    def path(self, name):
-        return os.path.join(self.dir, name)
+class TrainExportTest(TmpDir):
 
     def test_resumed_pruning_run_is_identical(self):
         import json

@@ -49,8 +49,8 @@ class TmpDir(unittest.TestCase):
     def tearDown(self):
         self._tmp.cleanup()
 
-    def path(self, name):
-        return os.path.join(self.dir, name)
+    def path(self, *names):
+        return os.path.join(self.dir, *names)
 
 
 class PnfTest(TmpDir):
