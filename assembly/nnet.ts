@@ -103,17 +103,25 @@ export function matvecI8(out: usize, w: usize, scale: usize, bias: usize, rows: 
         wp += 64;
       }
     }
-    const o = <usize>(r << 2);
-    if (scale == 0) {
-      store<i32>(out + o, s0); store<i32>(out + o, s1, 4);
-      store<i32>(out + o, s2, 8); store<i32>(out + o, s3, 12);
-      continue;
-    }
-    store<f32>(out + o, <f32>s0 * load<f32>(scale + o) + load<f32>(bias + o));
-    store<f32>(out + o, <f32>s1 * load<f32>(scale + o, 4) + load<f32>(bias + o, 4), 4);
-    store<f32>(out + o, <f32>s2 * load<f32>(scale + o, 8) + load<f32>(bias + o, 8), 8);
-    store<f32>(out + o, <f32>s3 * load<f32>(scale + o, 12) + load<f32>(bias + o, 12), 12);
+    storeRows4(out, <usize>(r << 2), scale, bias, s0, s1, s2, s3);
   }
+}
+
+/**
+ * The int8 kernels' epilogue for rows r..r+3 (`o` = r * 4 bytes): the exact
+ * integer sums as i32 when `scale == 0`, else sum * scale + bias as f32.
+ */
+// @ts-ignore: decorator
+@inline function storeRows4(out: usize, o: usize, scale: usize, bias: usize, s0: i32, s1: i32, s2: i32, s3: i32): void {
+  if (scale == 0) {
+    store<i32>(out + o, s0); store<i32>(out + o, s1, 4);
+    store<i32>(out + o, s2, 8); store<i32>(out + o, s3, 12);
+    return;
+  }
+  store<f32>(out + o, <f32>s0 * load<f32>(scale + o) + load<f32>(bias + o));
+  store<f32>(out + o, <f32>s1 * load<f32>(scale + o, 4) + load<f32>(bias + o, 4), 4);
+  store<f32>(out + o, <f32>s2 * load<f32>(scale + o, 8) + load<f32>(bias + o, 8), 8);
+  store<f32>(out + o, <f32>s3 * load<f32>(scale + o, 12) + load<f32>(bias + o, 12), 12);
 }
 
 // @ts-ignore: decorator
@@ -339,15 +347,6 @@ export function matvecSparseI8(out: usize, w: usize, counts: usize, offs: usize,
         wp += 64;
       }
     }
-    const o = <usize>(r << 2);
-    if (scale == 0) {
-      store<i32>(out + o, s0); store<i32>(out + o, s1, 4);
-      store<i32>(out + o, s2, 8); store<i32>(out + o, s3, 12);
-      continue;
-    }
-    store<f32>(out + o, <f32>s0 * load<f32>(scale + o) + load<f32>(bias + o));
-    store<f32>(out + o, <f32>s1 * load<f32>(scale + o, 4) + load<f32>(bias + o, 4), 4);
-    store<f32>(out + o, <f32>s2 * load<f32>(scale + o, 8) + load<f32>(bias + o, 8), 8);
-    store<f32>(out + o, <f32>s3 * load<f32>(scale + o, 12) + load<f32>(bias + o, 12), 12);
+    storeRows4(out, <usize>(r << 2), scale, bias, s0, s1, s2, s3);
   }
 }
