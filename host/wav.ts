@@ -466,12 +466,17 @@ function checkEncodeOptions(fn: string, channels: number, opts: EncodeOptions): 
  * with a speaker mask; float data gets the fact chunk the spec requires.
  */
 export function wavHeader(channels: number, frames: number, opts: EncodeOptions): Uint8Array {
-  checkEncodeOptions("wavHeader", channels, opts);
+  return checkedHeader("wavHeader", channels, frames, opts);
+}
+
+/** {@link wavHeader} with errors named after `fn`, the public function called. */
+function checkedHeader(fn: string, channels: number, frames: number, opts: EncodeOptions): Uint8Array {
+  checkEncodeOptions(fn, channels, opts);
   const bytesPerSample = BYTES_PER_SAMPLE[opts.format];
   const blockAlign = channels * bytesPerSample;
   const dataBytes = frames * blockAlign;
   if (!Number.isInteger(frames) || frames < 0 || dataBytes > MAX_DATA_BYTES) {
-    throw new RangeError(`wavHeader: ${frames} frames of ${blockAlign} bytes do not fit a WAV file (4 GiB at most)`);
+    throw new RangeError(`${fn}: ${frames} frames of ${blockAlign} bytes do not fit a WAV file (4 GiB at most)`);
   }
   const isFloat = opts.format === "float32";
   const extensible = channels > 2;
@@ -559,11 +564,8 @@ export function encodeWav(channels: Float32Array[], opts: EncodeOptions): Encode
   if (typeof opts.sampleRate !== "number") throw new TypeError(`percepnet: encodeWav(): options.sampleRate must be a number (Hz), got ${describe(opts.sampleRate)}`);
   if (!Object.hasOwn(BYTES_PER_SAMPLE, opts.format)) throw new TypeError(`percepnet: encodeWav(): options.format must be one of ${Object.keys(BYTES_PER_SAMPLE).join(", ")}, got ${describe(opts.format)}`);
   if (opts.channelMask !== undefined && !Number.isInteger(opts.channelMask)) throw new TypeError(`percepnet: encodeWav(): options.channelMask must be an integer, got ${describe(opts.channelMask)}`);
-  const nch = channels.length;
-  checkEncodeOptions("encodeWav", nch, opts);
-  const frames = channels[0].length;
-  if (channels.some((x) => x.length !== frames)) throw new RangeError("encodeWav: channels differ in length");
-  const header = wavHeader(nch, frames, opts);
+  // needChannels has checked that every channel has channel 0's length.
+  const header = checkedHeader("encodeWav", channels.length, channels[0].length, opts);
   const { bytes: data, clipped } = encodeFrames(channels, opts.format);
   const bytes = new Uint8Array(header.length + data.length);
   bytes.set(header);
