@@ -19,7 +19,7 @@ import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import { AlignedStream, type ChannelStream } from "./aligned.js";
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, fsMessage, speedText, type CliIO } from "./cli-shared.js";
-import { OutputFile, writeOutput } from "./output-file.js";
+import { OutputFile } from "./output-file.js";
 import { MAX_CHANNELS, MultiChannelDenoiser, SUPPORTED_SAMPLE_RATES, type StreamOptions } from "./stream.js";
 import { WavFileReader } from "./wav-file.js";
 import { checkFinite, encodeFrames, outputFormatFor, wavHeader, WavError } from "./wav.js";
@@ -181,15 +181,6 @@ function parse(args: string[]) {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-}
-
-/**
- * Write `bytes` to `output` through a temp file and a rename (directly into
- * a FIFO or device), refusing to replace an existing file without `force`
- * and never touching `inputs`.
- */
-export async function writeFileAtomically(output: string, bytes: Uint8Array, force: boolean, inputs: string[] = []): Promise<void> {
-  return writeOutput(output, bytes, force, inputs);
 }
 
 /** The input's file, checked up front: it must exist and be a regular file. */
