@@ -9,32 +9,16 @@ import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
-import type { ChannelStream } from "../host/aligned.js";
 import { main } from "../host/cli.js";
 import { decodeWav, encodeWav } from "../host/wav.js";
 import { rng } from "./wavbytes.js";
-
-/** Identity stream with a delay: the output file must equal the input file's samples. */
-function delayStream(channels: number, delay = 480): ChannelStream {
-  let bufs = Array.from({ length: channels }, () => new Float32Array(delay));
-  return {
-    delay,
-    process: (xs) => xs.map((x, c) => {
-      const all = new Float32Array(delay + x.length);
-      all.set(bufs[c]);
-      all.set(x, delay);
-      bufs[c] = all.slice(x.length);
-      return all.subarray(0, x.length);
-    }),
-    flush: () => { const t = bufs; bufs = t.map(() => new Float32Array(delay)); return t; },
-  };
-}
+import { DelayStream } from "./util.js";
 
 async function run(argv: string[]) {
   let err = "";
   const code = await main(argv, {
     io: { stdout: { write: () => true }, stderr: { write: (s: string) => (err += s) } },
-    createStream: async (o) => delayStream(o.channels),
+    createStream: async (o) => new DelayStream(o.channels, 480),
   });
   return { code, err };
 }

@@ -11,29 +11,10 @@ import { main, type CliDeps } from "../host/cli.js";
 import type { StreamOptions } from "../host/stream.js";
 import { decodeWav, encodeWav } from "../host/wav.js";
 import { float32Bytes, rawWav, rng } from "./wavbytes.js";
+import { DelayStream } from "./util.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const SPEECH = "/work/shared/data/samples/speech_clean_freesound_33711.wav";
-
-/** Pure delay line per channel honouring the stream contract, independent of the library's denoisers. */
-class DelayStream implements ChannelStream {
-  private bufs: Float32Array[];
-  constructor(channels: number, readonly delay = 1440) { this.bufs = Array.from({ length: channels }, () => new Float32Array(delay)); }
-  process(xs: Float32Array[]): Float32Array[] {
-    return xs.map((x, c) => {
-      const all = new Float32Array(this.delay + x.length);
-      all.set(this.bufs[c]);
-      all.set(x, this.delay);
-      this.bufs[c] = all.slice(x.length);
-      return all.subarray(0, x.length);
-    });
-  }
-  flush(): Float32Array[] {
-    const tail = this.bufs;
-    this.bufs = tail.map(() => new Float32Array(this.delay));
-    return tail;
-  }
-}
 
 interface Run { code: number; out: string; err: string; created: StreamOptions[] }
 

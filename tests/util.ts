@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import wavefile from "wavefile";
 const { WaveFile } = wavefile;
+import type { ChannelStream } from "../host/aligned.js";
 import { compileWasm } from "../host/wasm.js";
 import { Engine, type PercepnetExports, type TestHookExports } from "../host/engine.js";
 export { segSnr } from "../bench/metrics/segsnr.js";
@@ -60,4 +61,24 @@ export function snrDb(x: Float32Array, y: Float32Array): number {
   let s = 0, e = 0;
   for (let i = 0; i < x.length; i++) { s += x[i] * x[i]; const d = x[i] - y[i]; e += d * d; }
   return 10 * Math.log10(s / Math.max(e, 1e-30));
+}
+
+/** Pure delay line per channel honouring the stream contract, independent of the library's denoisers. */
+export class DelayStream implements ChannelStream {
+  private bufs: Float32Array[];
+  constructor(channels: number, readonly delay = 1440) { this.bufs = Array.from({ length: channels }, () => new Float32Array(delay)); }
+  process(xs: Float32Array[]): Float32Array[] {
+    return xs.map((x, c) => {
+      const all = new Float32Array(this.delay + x.length);
+      all.set(this.bufs[c]);
+      all.set(x, this.delay);
+      this.bufs[c] = all.slice(x.length);
+      return all.subarray(0, x.length);
+    });
+  }
+  flush(): Float32Array[] {
+    const tail = this.bufs;
+    this.bufs = tail.map(() => new Float32Array(this.delay));
+    return tail;
+  }
 }
