@@ -5,6 +5,7 @@
  *        [--max-files N] [--snr-map FILE.json] [--dnsmos-model PATH] [--no-dnsmos]
  *        [--spectrogram NAME.wav] [--model PNM] [--n 16] [--seed 1] [--testset DIR]
  *        [--reuse EARLIER/eval.json] [--ours-settings JSON] [--ours-name NAME]
+ *        [--dfn3-dir DIR]
  *
  * Without --clean/--noisy (`npm run eval`), a default test set is made first
  * (bench/default-testset.ts: N validation-split mixtures at 0/5/10/20 dB
@@ -13,6 +14,9 @@
  * --model evaluates "ours" with that model file instead of weights/default.pnm;
  * --ours-settings '{"postfilter":false,"attenuationLimitDb":20}' with other
  * Denoiser settings, reported under --ours-name (default "ours").
+ * --dfn3-dir DIR (or PERCEPNET_DFN3_DIR=DIR) is the folder of DeepFilterNet3's
+ * official ONNX graphs for the "dfn3" peer (docs/EVALUATION.md says where to
+ * get them); without it that peer is skipped with the reason.
  * Clean/noisy pairs are matched by file name (48 kHz mono wav; other rates
  * are resampled to 48 kHz). Each system enhances the noisy file; its delay is
  * removed (declared, or estimated by cross-correlation against the clean
@@ -26,6 +30,7 @@ import cliProgress from "cli-progress";
 import { resample } from "../host/resample.js";
 import { advance, estimateDelay } from "./align.js";
 import { DEFAULT_TESTSET, ensureTestset, makeMixturesArgs, testsetDir, type TestsetSpec } from "./default-testset.js";
+import { createDeepFilterNet3 } from "./enhancers/deepfilternet.js";
 import { ENHANCERS, type Enhancer } from "./enhancers/index.js";
 import { createOurs, type OursOptions } from "./enhancers/ours.js";
 import { Dnsmos, DEFAULT_DNSMOS_MODEL } from "./metrics/dnsmos.js";
@@ -44,6 +49,8 @@ interface Args {
   snrMap?: string; dnsmosModel: string; dnsmos: boolean; spectrogram?: string;
   model?: string; testset: TestsetSpec; testsetDir?: string;
   oursSettings?: OursOptions["settings"]; oursName?: string;
+  /** Folder of the DeepFilterNet3 graphs (default: PERCEPNET_DFN3_DIR). */
+  dfn3Dir?: string;
   /** eval.json of an earlier run on the same files: its rows for systems not run now are kept. */
   reuse?: string;
   /** How the default test set was made, when it was used. */
@@ -86,6 +93,7 @@ function parseArgs(argv: string[]): Args {
       case "--reuse": a.reuse = v(); break;
       case "--ours-settings": a.oursSettings = parseSettings(v()); break;
       case "--ours-name": a.oursName = v(); break;
+      case "--dfn3-dir": a.dfn3Dir = v(); break;
       case "--n": a.testset.n = Number(v()); break;
       case "--seed": a.testset.seed = Number(v()); break;
       case "--testset": a.testsetDir = v(); break;
@@ -117,7 +125,7 @@ function load48k(path: string): Float32Array {
   return sampleRate === FS ? samples : resample(samples, sampleRate, FS);
 }
 
-async function createSystems(only: string[] | undefined, ours: OursOptions): Promise<{ systems: Enhancer[]; skipped: Record<string, string> }> {
+async function createSystems(only: string[] | undefined, ours: OursOptions, dfn3Dir?: string): Promise<{ systems: Enhancer[]; skipped: Record<string, string> }> {
   const names = only ?? [...ENHANCERS.keys()];
   const systems: Enhancer[] = [];
   const skipped: Record<string, string> = {};
@@ -125,7 +133,7 @@ async function createSystems(only: string[] | undefined, ours: OursOptions): Pro
     const f = ENHANCERS.get(n);
     if (!f) throw new Error(`unknown system "${n}"; known: ${[...ENHANCERS.keys()].join(", ")}`);
     try {
-      systems.push(n === "ours" ? await createOurs(ours) : await f());
+      systems.push(n === "ours" ? await createOurs(ours) : n === "dfn3" ? await createDeepFilterNet3({ dir: dfn3Dir }) : await f());
     } catch (e) {
       skipped[n] = (e as Error).message;
       console.error(`skipping ${n}: ${(e as Error).message}`);
@@ -144,7 +152,7 @@ async function main(): Promise<void> {
   if (args.maxFiles) files = files.slice(0, args.maxFiles);
   if (!files.length) throw new Error("no clean/noisy pairs found");
 
-  const { systems, skipped } = await createSystems(args.only, { model: args.model, settings: args.oursSettings, name: args.oursName });
+  const { systems, skipped } = await createSystems(args.only, { model: args.model, settings: args.oursSettings, name: args.oursName }, args.dfn3Dir);
   let dnsmos: Dnsmos | undefined;
   if (args.dnsmos) {
     try {

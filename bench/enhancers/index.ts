@@ -1,4 +1,5 @@
 /** Registry of all systems the evaluation can run, created lazily by name. */
+import { createDeepFilterNet3 } from "./deepfilternet.js";
 import { createOracle, createOurs } from "./ours.js";
 import { createRnnoise, RNNOISE_VARIANTS } from "./rnnoise.js";
 import { createWorklet, WORKLET_VARIANTS } from "./worklet.js";
@@ -17,4 +18,6 @@ export const ENHANCERS: ReadonlyMap<string, () => Promise<Enhancer>> = new Map<s
   ["ours", () => createOurs()],
   ...RNNOISE_VARIANTS.map((v) => [v.name, () => createRnnoise(v)] as [string, () => Promise<Enhancer>]),
   ...WORKLET_VARIANTS.map((v) => [v.name, () => createWorklet(v)] as [string, () => Promise<Enhancer>]),
+  // Needs the official ONNX graphs (--dfn3-dir / PERCEPNET_DFN3_DIR); skipped with the reason without them.
+  ["dfn3", () => createDeepFilterNet3()],
 ]);
