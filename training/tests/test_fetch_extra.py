@@ -55,9 +55,14 @@ class ParseSource(unittest.TestCase):
         self.assertEqual((s.kind, s.member), ("cat", "03"))
         s = parse_source("openclonk-data 8.1-3:/usr/share/games/openclonk/Sound.ocg/Environment.ocg/BirdsLoop.ogg (inside c4group Sound.ocg)")
         self.assertEqual((s.kind, s.member), ("c4group", "Sound.ocg"))
+        s = parse_source("0ad-data 0.0.26-1:/usr/share/games/0ad/mods/public/public.zip:audio/music/You_are_Victorious!.ogg")
+        self.assertEqual((s.kind, s.path, s.member), ("zip", "/usr/share/games/0ad/mods/public/public.zip", "audio/music/You_are_Victorious!.ogg"))
+        s = parse_source("github:smc/msc@" + "8fb543a5c794c2193cf1440c68ac3d3988c4b934" + ":story/01.wav")
+        self.assertEqual((s.package, s.version, s.kind, s.path, s.name), ("smc/msc", "8fb543a5c794c2193cf1440c68ac3d3988c4b934", "github", "story/01.wav", "story/01.wav"))
 
     def test_bad(self):
-        for bad in ("no-space", "pkg 1.0", "pkg 1.0:/a/b.ogg:c:d", "pkg 1.0:/a/b.zip!/x"):
+        for bad in ("no-space", "pkg 1.0", "pkg 1.0:/a/b.ogg:c:d", "pkg 1.0:/a/b c.ogg",
+                    "github:owner/name@abc:x.wav", "github:owner/name:x.wav"):
             with self.assertRaises(ValueError, msg=bad):
                 parse_source(bad)
 
@@ -67,7 +72,7 @@ class ParseSource(unittest.TestCase):
         for path in lists:
             _, rows = read_list(path)
             kinds = {parse_source(r["source"]).kind for r in rows}
-            self.assertTrue(kinds <= {"file", "zip", "rcc", "cat", "c4group"}, path)
+            self.assertTrue(kinds <= {"file", "zip", "rcc", "cat", "c4group", "github"}, path)
 
 
 class Archives(unittest.TestCase):
