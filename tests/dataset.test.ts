@@ -240,7 +240,7 @@ test("extra noise and speech: rows of another folder's manifest, decoded from th
     assert.equal(readExtra(dir, "speech", "test")[0].label, "pkg speaker");
     assert.equal(readExtra(dir, "noise").length, 1);
     writeFileSync(join(dir, "MANIFEST.tsv"), split("holdout"));
-    assert.throws(() => readExtra(dir, "speech"), /split "holdout" of speech48\/pkg\/s.flac is not train, val or test/);
+    assert.throws(() => readExtra(dir, "speech"), /split "holdout" of speech48\/pkg\/s.flac is not train, val, test or xsrc/);
     writeFileSync(join(dir, "MANIFEST.tsv"), `${head}\n${row}\n`);
     assert.throws(() => readExtra(dir, "speech"), /no speech rows/);
     writeFileSync(join(dir, "MANIFEST.tsv"), `${head}\n`);

@@ -390,12 +390,21 @@ SPLIT_SALT = "percepnet-extra-split-v1"
 VAL_SHARE, TEST_SHARE = 0.05, 0.10
 
 
-def split_of(kind: str, label: str, source: str) -> str:
-    """train, val or test for a row of a new list: whole speakers (speech) and whole recordings (noise).
+# Whole sources held out of training for the cross-source test set (kind, package or OWNER/NAME):
+# chosen before any training on the new lists, among sources no training file comes from
+CROSS_SOURCE = {("speech", "gcin-voice"), ("speech", "0ad-data"), ("noise", "flightgear-data-base"),
+                ("noise", "torcs-data"), ("noise", "etw-data"), ("noise", "searchandrescue-data")}
 
-    Each group is placed by a hash of its own name, not by a shuffle of all
-    groups, so a list that grows keeps every earlier group where it was.
+
+def split_of(kind: str, label: str, source: str) -> str:
+    """train, val, test or xsrc for a row of a new list: whole speakers (speech), whole recordings (noise).
+
+    A source in CROSS_SOURCE is `xsrc` as a whole. Otherwise each group is
+    placed by a hash of its own name, not by a shuffle of all groups, so a
+    list that grows keeps every earlier group where it was.
     """
+    if (kind, parse_source(source).package) in CROSS_SOURCE:
+        return "xsrc"
     group = label if kind == "speech" else source
     u = int.from_bytes(hashlib.sha256(f"{SPLIT_SALT}:{kind}:{group}".encode()).digest()[:8], "big") / 2**64
     return "val" if u < VAL_SHARE else "test" if u < VAL_SHARE + TEST_SHARE else "train"

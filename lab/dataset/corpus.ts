@@ -38,9 +38,10 @@ export interface Entry {
   /**
    * The side a list made by `training.fetch_extra --from-candidates` puts the
    * row on (`split` column: train, val or test, by whole speaker or noise
-   * recording); absent in the shared corpus and older lists (training only).
+   * recording; xsrc: a whole source held out for the cross-source test set);
+   * absent in the shared corpus and older lists (training only).
    */
-  split?: "train" | "val" | "test";
+  split?: "train" | "val" | "test" | "xsrc";
 }
 
 /** Entries of one side of the split, by kind. */
@@ -93,7 +94,7 @@ export function parseManifest(text: string): Entry[] {
     });
     if (cSplit >= 0) {
       const side = f[cSplit];
-      if (side !== "train" && side !== "val" && side !== "test") throw new Error(`MANIFEST.tsv: split ${JSON.stringify(side)} of ${file} is not train, val or test`);
+      if (side !== "train" && side !== "val" && side !== "test" && side !== "xsrc") throw new Error(`MANIFEST.tsv: split ${JSON.stringify(side)} of ${file} is not train, val, test or xsrc`);
       out[out.length - 1].split = side;
     }
   }
@@ -130,7 +131,7 @@ export function splitCorpus(entries: readonly Entry[], fraction = 0.1, salt = "p
  * corpus; its `label` names the speaker, and its folder (speech48 or not)
  * says whether it is full band, as in the corpus.
  */
-export function readExtra(root: string, kind: "noise" | "speech", side: "train" | "val" | "test" = "train"): Entry[] {
+export function readExtra(root: string, kind: "noise" | "speech", side: "train" | "val" | "test" | "xsrc" = "train"): Entry[] {
   const all = parseManifest(readFileSync(join(root, "MANIFEST.tsv"), "utf8")).filter((e) => e.kind === kind);
   if (all.length === 0) throw new Error(`${join(root, "MANIFEST.tsv")}: no ${kind} rows`);
   // rows without a split column are training rows (the older lists)

@@ -97,13 +97,17 @@ class Measures_(unittest.TestCase):
 
 class Splits(unittest.TestCase):
     def test_split_is_by_group_and_stable(self):
-        self.assertEqual(split_of("speech", "msc abc", "a"), split_of("speech", "msc abc", "b"))
-        sides = [split_of("speech", f"spk{i}", "") for i in range(4000)]
+        self.assertEqual(split_of("speech", "msc abc", "p 1:/a.ogg"), split_of("speech", "msc abc", "q 2:/b.ogg"))
+        sides = [split_of("speech", f"spk{i}", "p 1:/a.ogg") for i in range(4000)]
         share = {s: sides.count(s) / len(sides) for s in ("train", "val", "test")}
         self.assertAlmostEqual(share["val"], 0.05, delta=0.015)
         self.assertAlmostEqual(share["test"], 0.10, delta=0.02)
         # noise: whole recordings (the source), whatever the label
         self.assertEqual(split_of("noise", "x", "pkg 1:/a.ogg"), split_of("noise", "y", "pkg 1:/a.ogg"))
+        # whole held-out sources, by kind
+        self.assertEqual(split_of("speech", "gcin x", "gcin-voice 0~20170223-3:/usr/share/gcin/a.ogg"), "xsrc")
+        self.assertEqual(split_of("noise", "fg", "flightgear-data-base 1:2020.3.16+dfsg-1:/usr/a.wav"), "xsrc")
+        self.assertNotEqual(split_of("noise", "0ad", "0ad-data 0.0.26-1:/usr/a.ogg"), "xsrc")
 
     def test_corpus_path_follows_bandwidth(self):
         self.assertEqual(corpus_path("speech", "speech/fillets/a.flac", 8.0), "speech16/fillets/a.flac")
