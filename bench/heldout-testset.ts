@@ -168,6 +168,8 @@ export function readHeldoutSources(speechDirs: readonly string[], noiseDirs: rea
       rows.push(...readExtra(d, kind, side));
     }
     if (!rows.length) throw new Error(`no ${kind} rows with split ${side} in ${dirs.join(", ")}; ${REBUILD}`);
+    // The order of the folders on the command line changes nothing.
+    rows.sort((a, b) => a.file.localeCompare(b.file) || a.root!.localeCompare(b.root!));
     // readExtra returns that side only; checked again, since the whole point of the sets is what they exclude.
     const stray = rows.find((e) => e.split !== side);
     if (stray) throw new Error(`${stray.file}: split ${stray.split} where ${side} was asked for`);
@@ -260,7 +262,7 @@ export async function planHeldoutSet(set: HeldoutSet, sources: { speech: Entry[]
   const nonstationary = pickNonstationary(sources.noise, spreads);
   const rows = (es: Entry[]) => es.map((e) => [e.root, e.file, e.label, e.split, e.seconds]);
   const fingerprint = createHash("sha256").update(JSON.stringify({
-    v: 2, set, fraction, seconds, base: HELDOUT_BASE, speech: rows(sources.speech), noise: rows(sources.noise),
+    v: 3, set, fraction, seconds, base: HELDOUT_BASE, speech: rows(sources.speech), noise: rows(sources.noise),
     nonstationary: nonstationary.map((e) => e.file), rooms: rooms.map((r) => r.entry.file),
   })).digest("hex").slice(0, 16);
   return { set, fraction, seconds, ...sources, nonstationary, rooms, fingerprint };
