@@ -37,7 +37,7 @@ import { Dnsmos, DEFAULT_DNSMOS_MODEL } from "./metrics/dnsmos.js";
 import { siSdr } from "./metrics/sisdr.js";
 import { intelligibility } from "./metrics/stoi.js";
 import { plotCurves, plotSpectrograms } from "./plots.js";
-import { CLEAN_REFERENCE, consoleTable, groupByCondition, isReference, markdownTable, METRIC_LABEL, pairedTable, peersOf, summarise, type FileResult, type Metric } from "./report.js";
+import { CLEAN_REFERENCE, conditionOf, consoleTable, groupByCondition, isReference, markdownTable, METRIC_LABEL, pairedTable, peersOf, summarise, type FileResult, type Metric } from "./report.js";
 import { readWav } from "./wav.js";
 
 const FS = 48000;
@@ -241,7 +241,8 @@ async function main(): Promise<void> {
       ...specSignals.filter((s) => s.name === "noisy"), ...specSignals.filter((s) => s.name !== "noisy")]);
     md += `## Spectrograms (${specFile})\n\n![spectrograms](spectrogram.png)\n\n`;
   }
-  const dry = rows.filter((r) => !r.reverb && r.snr !== null && !isReference(r.system));
+  // Named conditions (cond-NAME in the file name): only the "dry..." ones are plain noise at an SNR.
+  const dry = rows.filter((r) => !r.reverb && r.snr !== null && !isReference(r.system) && (conditionOf(r.file)?.startsWith("dry") ?? true));
   const snrs = [...new Set(dry.map((r) => r.snr!))];
   if (snrs.length > 1) {
     const metrics: Metric[] = dnsmos ? ["siSdr", "stoi", "estoi", "sig", "bak", "ovrl"] : ["siSdr", "stoi", "estoi"];

@@ -84,10 +84,29 @@ export function consoleTable(sum: Summary[]): string {
 }
 
 /** Groups of rows keyed by condition label ("snr 5", "reverb snr 10", "unknown"). */
+/**
+ * A named condition carried by a file name: a `cond-NAME` token (letters,
+ * digits, `.`, `+`, `-`; ended by `_`, `.wav` or the end), e.g.
+ * `T-08-003_cond-babble-snr5_snr5.wav` is in "babble-snr5". Null for names
+ * without one (their condition is their SNR and reverb, as before).
+ */
+export function conditionOf(file: string): string | null {
+  const m = /(?:^|[_:/\\])cond-([A-Za-z0-9.+-]+?)(?=_|\.wav$|$)/i.exec(file);
+  return m ? m[1] : null;
+}
+
+/**
+ * Rows grouped by condition: a file's named condition ({@link conditionOf})
+ * when it has one, in the order the groups first appear; otherwise reverb
+ * and SNR (dry before reverberant, SNRs ascending), ahead of the named ones.
+ */
 export function groupByCondition(rows: FileResult[]): Map<string, FileResult[]> {
   const g = new Map<string, FileResult[]>();
-  const key = (r: FileResult) => `${r.reverb ? "reverb " : ""}${r.snr === null ? "snr ?" : `snr ${r.snr}`}`;
-  const sorted = [...rows].sort((a, b) => Number(a.reverb) - Number(b.reverb) || (a.snr ?? 1e9) - (b.snr ?? 1e9));
+  const key = (r: FileResult) => conditionOf(r.file) ?? `${r.reverb ? "reverb " : ""}${r.snr === null ? "snr ?" : `snr ${r.snr}`}`;
+  const named = (r: FileResult) => Number(conditionOf(r.file) !== null);
+  // Stable sort: named groups keep the files' order.
+  const sorted = [...rows].sort((a, b) => named(a) - named(b) ||
+    (named(a) ? 0 : Number(a.reverb) - Number(b.reverb) || (a.snr ?? 1e9) - (b.snr ?? 1e9)));
   for (const r of sorted) {
     const k = key(r);
     if (!g.has(k)) g.set(k, []);
