@@ -179,10 +179,12 @@ def convert_and_measure(src: str, flac_out: str, max_seconds: float) -> Measures
                             "-ac", "1", "-ar", str(RATE), "-sample_fmt", "s16", "-c:a", "flac", "-y", flac_out,
                             "-t", str(max_seconds), "-ac", "1", "-ar", str(RATE), "-f", "f32le", "-y", f48,
                             "-t", str(max_seconds), "-ac", "1", "-f", "f32le", "-y", fnat],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # tags may hold any bytes (Latin-1 titles): the log is read leniently
+        log = p.stderr.decode("utf-8", errors="replace")
         if p.returncode != 0:
-            raise ValueError(f"does not decode ({(p.stderr.strip().splitlines() or ['ffmpeg failed'])[-1]})")
-        m = _RATE_IN_LOG.search(p.stderr)
+            raise ValueError(f"does not decode ({(log.strip().splitlines() or ['ffmpeg failed'])[-1]})")
+        m = _RATE_IN_LOG.search(log)
         if not m:
             raise ValueError("ffmpeg reported no audio stream")
         x48 = np.fromfile(f48, dtype="<f4")
