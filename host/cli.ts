@@ -203,19 +203,23 @@ async function openWav(arg: string): Promise<WavFileReader> {
   }
 }
 
-/** Ctrl-C or kill must not leave the temp file behind: remove it, then die of the same signal. */
-function removeOnSignal(file: string | undefined): () => void {
-  if (!file) return () => {};
+/**
+ * Ctrl-C or kill must not leave the temp file behind: remove it, then die of
+ * the same signal. Armed before the file exists (`watch` names it as it is
+ * created), so no moment leaves it unguarded.
+ */
+function removeOnSignal(): { watch: (file: string) => void; off: () => void } {
+  let file: string | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
     // Synchronous: the process dies right after.
-    try { rmSync(file, { force: true }); } catch { /* already gone */ }
+    if (file) try { rmSync(file, { force: true }); } catch { /* already gone */ }
     off();
     process.kill(process.pid, sig);
   };
   const off = () => { process.off("SIGINT", onSignal); process.off("SIGTERM", onSignal); };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  return off;
+  return { watch: (f) => { file = f; }, off };
 }
 
 async function runDenoise(args: string[], deps: CliDeps): Promise<number> {
@@ -262,8 +266,9 @@ async function runDenoise(args: string[], deps: CliDeps): Promise<number> {
     // Opened once the input is known to be readable (a FIFO's reader would
     // otherwise wait on a bad input), before any long work (a full disk or a
     // refused path fails at once).
-    const output = out = await OutputFile.open(opt.output, { force: opt.force ?? false, inputs: [inputArg] });
-    offSignals = removeOnSignal(output.tempPath);
+    const guard = removeOnSignal();
+    offSignals = guard.off;
+    const output = out = await OutputFile.open(opt.output, { force: opt.force ?? false, inputs: [inputArg], beforeCreate: guard.watch });
 
     // Float files can hold anything: find NaNs and the peak before any work.
     let gain = 1;

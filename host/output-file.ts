@@ -21,6 +21,12 @@ export interface OutputOptions {
   force: boolean;
   /** Files the output must never be (compared by device and inode, so any spelling or link is caught). */
   inputs?: string[];
+  /**
+   * Called with the temp file's path just before it is created, so a
+   * caller's signal handler knows it from the first moment it can exist
+   * (registering after `open` returns leaves a window where Ctrl-C strands it).
+   */
+  beforeCreate?: (tempPath: string) => void;
 }
 
 /** Links followed before giving up, as the kernel does (ELOOP). */
@@ -109,6 +115,7 @@ export class OutputFile {
     }
     const dir = path.dirname(target);
     const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+    opts.beforeCreate?.(tmp);
     try {
       return new OutputFile(target, await fs.open(tmp, "wx"), tmp, opts.force, arg);
     } catch (e) {
