@@ -1,23 +1,28 @@
-"""Rebuild a local folder of extra training recordings from its list.
+"""Rebuild a local folder of extra training recordings from its list, or make a new list.
 
     python3 -m training.fetch_extra training/extra-noise.tsv /work/extra-noise
-        [--cache DIR] [--jobs N] [--only PKG[,PKG]]
+        [--cache DIR] [--jobs N] [--only PKG[,PKG]] [--mirror DIR ...]
+    python3 -m training.fetch_extra training/extra-NEW.tsv /work/extra-new --from-candidates CANDIDATES.tsv ...
 
 The extra recordings of training/DATA.md are not committed (no audio is);
 each training/extra-*.tsv lists every file with its licence and its
 `source`: a Debian package, its version, and where the recording sits in
-it. This tool does what DATA.md describes by hand, so a fresh machine can
-rebuild the folders that `build-dataset --extra-noise/--extra-speech` read:
+it, or a file of a public GitHub repository at a commit. This tool does
+what DATA.md describes by hand, so a fresh machine can rebuild the folders
+that `build-dataset --extra-noise/--extra-speech` read:
 
 1. `apt-get download PKG=VERSION` into the cache (needs `apt-get update`
    once; packages already in the cache are not downloaded again) and
-   `dpkg-deb -x` (nothing is installed);
+   `dpkg-deb -x` (nothing is installed); for `github:OWNER/NAME@COMMIT:path`
+   rows, `git show` from a snapshot under a --mirror folder
+   (OWNER+NAME/repo) or from a bare clone of github.com made in the cache;
 2. the recording is taken out of the package: a plain file, a member of a
    zip archive (`.pk3`, `.zip`), a file inside a Qt resource bundle
    (`X.rcc!/path`) or an entry of OpenTTD's sound catalogue (`X.cat entry
    NN`) or an OpenClonk group (`(inside c4group G)`: a copy of G is
    exploded by the `c4group` tool of Debian's `openclonk` package of the
-   same version, downloaded and unpacked like the data);
+   same version, downloaded and unpacked like the data); where the list has
+   a `sha256` column, the recording's bytes must match it;
 3. ffmpeg decodes it (`.g722` as raw G.722), averages the channels, resamples
    to 48 kHz, keeps the first 120 s and writes 16-bit FLAC at the row's
    `file` path under OUT (through a temporary name, so an interrupted run
@@ -25,7 +30,13 @@ rebuild the folders that `build-dataset --extra-noise/--extra-speech` read:
 4. the decoded duration is checked against the list's `seconds`, and
    OUT/MANIFEST.tsv is written with the rows that were rebuilt.
 
-A file already present under OUT is kept (so a run resumes). Exit status 0
+With --from-candidates, a candidate list (kind, file, label, license,
+source[, noise_kind, note]) is turned into a new list: each recording is
+extracted, converted and checked (training/audio_check.py); the kept ones
+are written to LIST with their measures, sha256 and split (`split_of`), the
+rejected ones to rejected/LIST beside it with the reason.
+
+A file already present under OUT is kept (so a rebuild resumes). Exit status 0
 when every row was rebuilt, 1 when some were not (they are listed), 2 on
 bad arguments. The FLAC files are equal in content, not necessarily bit for
 bit, to those of the original runs: another ffmpeg may resample slightly
