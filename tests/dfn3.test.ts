@@ -9,20 +9,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createDeepFilterNet3, DFN3_ENV } from "../bench/enhancers/deepfilternet.js";
 import { EnhancerUnavailable } from "../bench/enhancers/types.js";
+import { noise } from "./util.js";
 import {
   applyModel, configMismatches, DFN3_CONFIG, erbFeatures, erbWidths, istft, MixedFft, normAlpha, parseIni,
   shiftFrames, stft, unitNormFeatures, vorbisWindow, type Spectrogram,
 } from "../bench/enhancers/dfn/dsp.js";
-
-function noise(n: number, seed: number): Float32Array {
-  let s = seed;
-  const x = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    x[i] = s / 2 ** 32 - 0.5;
-  }
-  return x;
-}
 
 test("MixedFft matches a direct DFT for 960 = 2^6 3 5 and other 2-3-5 lengths", () => {
   for (const n of [960, 30, 8, 45]) {

@@ -4,16 +4,7 @@ import { existsSync } from "node:fs";
 import { advance, estimateDelay } from "../bench/align.js";
 import { pairedDiff, pairedTable, summarise, type FileResult } from "../bench/report.js";
 import { pooledRows } from "../tools/eval-paired.js";
-
-function noise(n: number, seed: number): Float32Array {
-  let s = seed;
-  const x = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    x[i] = s / 2 ** 32 - 0.5;
-  }
-  return x;
-}
+import { noise } from "./util.js";
 
 test("estimateDelay finds a known delay of a filtered, noisy copy", () => {
   const x = noise(48000, 1);

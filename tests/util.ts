@@ -57,6 +57,17 @@ export function readSample(name: string): Float32Array {
 }
 
 /** SNR in dB of `y` against reference `x`. */
+/** Deterministic uniform noise in [-0.5, 0.5) from a 32-bit LCG: the same signal on every machine. */
+export function noise(n: number, seed: number): Float32Array {
+  let s = seed;
+  const x = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    x[i] = s / 2 ** 32 - 0.5;
+  }
+  return x;
+}
+
 export function snrDb(x: Float32Array, y: Float32Array): number {
   let s = 0, e = 0;
   for (let i = 0; i < x.length; i++) { s += x[i] * x[i]; const d = x[i] - y[i]; e += d * d; }

@@ -247,14 +247,15 @@ async function main(): Promise<number> {
     process.stderr.write(`--out ${v.out} is a file; with --loop, --out names the folder the chunks go to\n`); return 2;
   }
   const corpus = await Corpus.open(v.data);
-  const lists = splitCorpus(corpus.entries)[v.split as "train" | "val"];
+  const split = splitCorpus(corpus.entries);
+  const lists = split[v.split as "train" | "val"];
   const extra = { noise: v["extra-noise"] ?? [], speech: v["extra-speech"] ?? [] };
   if ((extra.noise.length || extra.speech.length) && v.split !== "train") {
     process.stderr.write("--extra-noise and --extra-speech are for the training split only (the validation split stays fixed)\n"); return 2;
   }
   // An extra speaker label the corpus already has merges with that speaker: fine on the training
   // side, a leak on the validation side, so those rows are dropped.
-  const valSpeakers = new Set(splitCorpus(corpus.entries).val.speech.map((e) => e.label));
+  const valSpeakers = new Set(split.val.speech.map((e) => e.label));
   for (const kind of ["noise", "speech"] as const) {
     for (const dir of extra[kind]) {
       let rows = readExtra(dir, kind);

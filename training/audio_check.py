@@ -29,7 +29,7 @@ import os
 import re
 import subprocess
 import tempfile
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -58,19 +58,6 @@ class Measures:
     voiced_frac: float
     clip_frac: float
     level_db: float  # 95th-percentile 20 ms frame level, dBFS
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
-def decode(path: str, rate: int | None = RATE) -> np.ndarray:
-    """Mono float32 samples through ffmpeg (channels averaged); rate None keeps the file's own."""
-    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-i", path, "-ac", "1"]
-    if rate:
-        cmd += ["-ar", str(rate)]
-    cmd += ["-f", "f32le", "-"]
-    out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE).stdout
-    return np.frombuffer(out, dtype="<f4").astype(np.float32)
 
 
 def frame_levels_db(x: np.ndarray, rate: int = RATE, frame_s: float = 0.02) -> np.ndarray:
@@ -141,13 +128,6 @@ def clip_fraction(x: np.ndarray) -> float:
     return float(runs[runs >= 3].sum()) / len(x)
 
 
-def original_rate(path: str) -> int:
-    out = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries", "stream=sample_rate",
-                          "-of", "default=nw=1:nk=1", path], check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True).stdout
-    return int(out.strip().splitlines()[0])
-
-
 def measure(x48: np.ndarray, x_native: np.ndarray, native_rate: int) -> Measures:
     """Measures a recording from its 48 kHz decode (spectrum, levels, voicing) and its native decode (clipping)."""
     levels = frame_levels_db(x48)
@@ -192,11 +172,6 @@ def convert_and_measure(src: str, flac_out: str, max_seconds: float) -> Measures
     if len(x48) == 0:
         raise ValueError("decodes to no samples")
     return measure(x48, xn, int(m.group(1)))
-
-
-def measure_file(path: str) -> Measures:
-    rate = original_rate(path)
-    return measure(decode(path), decode(path, None), rate)
 
 
 def verdict(kind: str, m: Measures) -> str | None:

@@ -261,12 +261,13 @@ def extract(src: Source, root: Path) -> bytes:
     raise NotImplementedError(f"{src.kind} archives are not read by this tool")
 
 
-def read_list(path: Path) -> tuple[str, list[dict[str, str]]]:
+def read_tsv(path: Path, required: tuple[str, ...]) -> tuple[str, list[tuple[int, str, dict[str, str]]]]:
+    """A list's header line and its rows as (line number, line, row); blank lines skipped, shapes checked."""
     lines = path.read_text(encoding="utf-8").splitlines()
     if not lines:
         raise ValueError(f"{path}: empty list")
     header = lines[0].split("\t")
-    for col in ("file", "seconds", "source"):
+    for col in required:
         if col not in header:
             raise ValueError(f"{path}: no column {col!r} in the header")
     rows = []
@@ -276,8 +277,13 @@ def read_list(path: Path) -> tuple[str, list[dict[str, str]]]:
         cells = line.split("\t")
         if len(cells) != len(header):
             raise ValueError(f"{path}:{n}: {len(cells)} cells, the header has {len(header)}")
-        rows.append(dict(zip(header, cells)) | {"_line": line})
+        rows.append((n, line, dict(zip(header, cells))))
     return lines[0], rows
+
+
+def read_list(path: Path) -> tuple[str, list[dict[str, str]]]:
+    header, rows = read_tsv(path, ("file", "seconds", "source"))
+    return header, [row | {"_line": line} for _, line, row in rows]
 
 
 def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
@@ -476,21 +482,9 @@ def write_atomically(path: Path, text: str) -> None:
 
 def read_candidates(path: Path) -> list[dict[str, str]]:
     """A candidate list (kind, file, label, license, source[, noise_kind, note]): what may enter, before checks."""
-    lines = path.read_text(encoding="utf-8").splitlines()
-    if not lines:
-        raise ValueError(f"{path}: empty list")
-    header = lines[0].split("\t")
-    for col in CANDIDATE_COLUMNS:
-        if col not in header:
-            raise ValueError(f"{path}: no column {col!r} in the header")
+    _, numbered = read_tsv(path, CANDIDATE_COLUMNS)
     rows, seen = [], set()
-    for n, line in enumerate(lines[1:], 2):
-        if not line.strip():
-            continue
-        cells = line.split("\t")
-        if len(cells) != len(header):
-            raise ValueError(f"{path}:{n}: {len(cells)} cells, the header has {len(header)}")
-        row = dict(zip(header, cells))
+    for n, _, row in numbered:
         if row["kind"] not in ("speech", "noise"):
             raise ValueError(f"{path}:{n}: kind {row['kind']!r} is neither speech nor noise")
         if row["file"] in seen:
@@ -535,8 +529,12 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         keep = [i for i, s in enumerate(sources) if s.package in only]
         rows, sources = [rows[i] for i in keep], [sources[i] for i in keep]
-    debian = any(s.kind != "github" for s in sources)
-    for tool in (["apt-get", "dpkg-deb"] if debian else []) + ["ffmpeg", "ffprobe"] + (["git"] if not debian or any(s.kind == "github" for s in sources) else []):
+    tools_needed = ["ffmpeg", "ffprobe"]
+    if any(s.kind != "github" for s in sources):
+        tools_needed += ["apt-get", "dpkg-deb"]
+    if any(s.kind == "github" for s in sources):
+        tools_needed.append("git")
+    for tool in tools_needed:
         if shutil.which(tool) is None:
             print(f"fetch_extra: error: {tool} not found (Debian: apt-get install ffmpeg git)", file=sys.stderr)
             return 2

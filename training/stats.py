@@ -22,6 +22,8 @@ import re
 import sys
 from pathlib import Path
 
+from training.fetch_extra import write_atomically
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = ROOT.parent / "shared" / "data" / "train"
 FULL_BAND_KHZ = 15.0  # the "full band": bandwidth of at least 15 kHz
@@ -195,9 +197,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{FULL_BAND_KHZ:.0f} kHz; noise {s['noise_min']:.1f} min "
               f"({call_minutes(s):.1f} min of the call kinds)")
     if a.svg:
-        tmp = a.svg.with_name(a.svg.name + ".tmp")
-        tmp.write_text(svg(s), encoding="utf-8")
-        tmp.replace(a.svg)
+        write_atomically(a.svg, svg(s))
         print(f"plot: {a.svg}")
     return 0
 
