@@ -58,6 +58,8 @@ def parse_args(argv=None):
     p.add_argument("--distortion-weight", type=float, default=1.0,
                    help="weight of gain errors that under-estimate the target (speech attenuated); "
                    "1 is the paper's symmetric loss")
+    p.add_argument("--gain-smoothing", type=float, default=0.0, metavar="TAU",
+                   help="raise gain targets above TAU toward 1 (label smoothing at high SNR; 0 = off)")
     p.add_argument("--init", help="start a new run from this checkpoint's weights and, if it has "
                    "them, optimizer moments (fine-tuning: epochs, best and the log start afresh; the lr "
                    "schedule goes on from its step, 0 if it records none)")

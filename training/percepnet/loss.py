@@ -9,7 +9,8 @@ infinite derivative at 0, the NaN source of a public port).
 import torch
 import torch.nn.functional as F
 
-DEFAULT_WEIGHTS = {"gain": 1.0, "quartic": 10.0, "strength": 1.0, "vad": 0.05, "above_band": 0.0, "distortion": 1.0}
+DEFAULT_WEIGHTS = {"gain": 1.0, "quartic": 10.0, "strength": 1.0, "vad": 0.05, "above_band": 0.0, "distortion": 1.0,
+                   "gain_smoothing": 0.0}
 
 
 def loss_weights(args):
@@ -21,13 +22,28 @@ def loss_weights(args):
         raise SystemExit(f"--distortion-weight must be > 0, got {args.distortion_weight}")
     if not args.above_band_weight >= 0:
         raise SystemExit(f"--above-band-weight must be >= 0, got {args.above_band_weight}")
+    tau = getattr(args, "gain_smoothing", 0.0)
+    if not (tau == 0 or 0 < tau < 1):
+        raise SystemExit(f"--gain-smoothing must be 0 (off) or in (0, 1), got {tau}")
     return {"vad": args.vad_weight, "above_band": args.above_band_weight,
-            "distortion": args.distortion_weight}
+            "distortion": args.distortion_weight, "gain_smoothing": tau}
 
 
 def _sqrt_target(x):
     # Targets carry no gradient; clamping keeps sqrt away from negatives.
     return torch.sqrt(x.clamp(0.0, 1.0))
+
+
+def smooth_gain_target(g, tau):
+    """Label smoothing of ideal gains at high SNR: a target above `tau` moves
+    toward 1 in proportion to how far above `tau` it is,
+      g' = g + (1 - g) * clamp((g - tau) / (1 - tau), 0, 1),
+    so g' = g up to tau, g' = 1 at g = 1, and g' is continuous and increasing.
+    A band whose ideal gain is 0.9 (about 6 dB SNR with tau 0.8) is asked for
+    0.95: where speech clearly dominates, the noise left is masked by it, and
+    the network is taught to pass the speech whole instead of trimming it."""
+    g = g.clamp(0.0, 1.0)
+    return g + (1.0 - g) * ((g - tau) / (1.0 - tau)).clamp(0.0, 1.0)
 
 
 def _weighted_mean(x, w):
@@ -62,13 +78,19 @@ def percepnet_loss(zg, zr, zv, batch, weights=None):
     SIG (and listeners) punish that more than the same amount of residual
     noise. In confident noise-only cells (target ~0) an over-estimate is the
     only possible error, so noise removal there is untouched.
+
+    weights["gain_smoothing"] (default 0: off) = tau of smooth_gain_target,
+    applied to the gain targets before the error.
       L_g = mean (sqrt g - sqrt gh)^2 + quartic * mean (sqrt g - sqrt gh)^4
       L_r = mean (sqrt(1-r) - sqrt(1-rh))^2
     """
     w = dict(DEFAULT_WEIGHTS, **(weights or {}))
     tm, bm = batch["time_mask"], batch["band_mask"]
     cell = tm[:, :, None] & bm[:, None, :]
-    dg = _sqrt_target(batch["g"]) - torch.exp(0.5 * F.logsigmoid(zg))
+    g = batch["g"]
+    if w["gain_smoothing"] > 0:
+        g = smooth_gain_target(g, w["gain_smoothing"])
+    dg = _sqrt_target(g) - torch.exp(0.5 * F.logsigmoid(zg))
     d2 = dg * dg
     gw = cell.to(d2.dtype)
     if w["above_band"] > 0:

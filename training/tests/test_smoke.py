@@ -217,6 +217,46 @@ class LossTest(unittest.TestCase):
             self.assertGreater(base, 0.0)
             self.assertAlmostEqual(heavy, factor * base, places=6)
 
+    def test_gain_smoothing(self):
+        # Targets up to tau are untouched, targets above move toward 1 (1 stays
+        # 1), monotonically; the loss then rewards a prediction of the
+        # smoothed target, not the raw one.
+        from training.percepnet.loss import smooth_gain_target
+        g = torch.linspace(0, 1, 101)
+        s = smooth_gain_target(g, 0.8)
+        self.assertTrue(torch.equal(s[:81], g[:81]))
+        self.assertTrue(bool((s[81:] > g[81:] - 1e-7).all()) and bool((s[81:100] > g[81:100]).all()))
+        self.assertAlmostEqual(float(s[-1]), 1.0, places=6)
+        self.assertAlmostEqual(float(smooth_gain_target(torch.tensor(0.9), 0.8)), 0.95, places=6)
+        self.assertTrue(bool((s[1:] >= s[:-1]).all()))
+        tgt = torch.full((1, 4, 34), 0.9)
+        b = {"g": tgt, "r": torch.zeros(1, 4, 34), "v": torch.ones(1, 4),
+             "time_mask": torch.ones(1, 4, dtype=torch.bool),
+             "band_mask": torch.ones(1, 34, dtype=torch.bool)}
+        w0 = {"vad": 0.0, "strength": 0.0}
+        logit = lambda p: torch.full_like(tgt, float(np.log(p / (1 - p))))
+        self.assertLess(float(percepnet_loss(logit(0.9), b["r"], None, b, w0)[1]["gain"]), 1e-10)
+        smooth = dict(w0, gain_smoothing=0.8)
+        self.assertLess(float(percepnet_loss(logit(0.95), b["r"], None, b, smooth)[1]["gain"]), 1e-10)
+        self.assertGreater(float(percepnet_loss(logit(0.9), b["r"], None, b, smooth)[1]["gain"]), 1e-5)
+
+    def test_gain_stats(self):
+        # Known cells: two speech cells (one kept, one cut to 0.25), one mixed,
+        # two noise cells, one masked cell that must not count.
+        from training.gain_stats import gain_stats
+        g = np.array([1.0, 1.0, 0.5, 0.0, 0.05, 1.0])
+        gh = np.array([1.0, 0.25, 0.25, 0.1, 0.01, 0.0])
+        m = np.array([True, True, True, True, True, False])
+        r = gain_stats(g, gh, m)
+        self.assertEqual((r["speech_cells"], r["mixed_cells"], r["noise_cells"]), (2, 1, 2))
+        self.assertAlmostEqual(r["speech_mean_gain"], 0.625)
+        self.assertAlmostEqual(r["speech_share_below_half"], 0.5)
+        self.assertAlmostEqual(r["speech_atten_db"], 0.5 * 20 * np.log10(0.25))
+        self.assertAlmostEqual(r["mixed_ratio"], 0.5)
+        self.assertAlmostEqual(r["noise_mean_gain"], 0.055)
+        self.assertAlmostEqual(r["noise_level_db"], 0.5 * (-20 - 40))
+        self.assertTrue(np.isnan(gain_stats(g, gh, np.zeros(6, bool))["speech_mean_gain"]))
+
     def test_above_band_weight(self):
         # Bands above a clip's bandwidth count for the gain only when asked,
         # with the given weight, and never for the strengths.
