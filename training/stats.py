@@ -31,7 +31,7 @@ BW_BINS = [0, 4, 6, 8, 10, 12, 15, 18, 20, 25]
 # the call-noise kinds of issue 26, told from a label's words where a list has no noise_kind (first match wins)
 KIND_KEYWORDS = [
     ("keyboard_mouse", r"keyboard|typing|mouse.?click"),
-    ("office_hvac", r"office|air.?cond|hvac|ventilat|printer|copier|copy.?machine"),
+    ("office_hvac", r"\boffice|air.?cond|hvac|ventilat|printer|copier|copy.?machine"),
     ("kitchen", r"kitchen|dish|kettle|cutlery|faucet|fridge|microwave|frying|running water tap"),
     ("fan", r"\bfans?\b|hair.?dryer"),
     ("vehicle", r"train|engine|\bbus\b|plane|aircraft|vehicle|boat|\btram\b|subway|motor|\bcar\b|helicopter"),

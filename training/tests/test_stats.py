@@ -47,6 +47,9 @@ class Stats(unittest.TestCase):
         self.assertEqual(kind_of({"label": "office/keyboard typing"}), "keyboard_mouse (by label)")
         self.assertEqual(kind_of({"label": "forest night"}), "other (by label)")
         self.assertEqual(kind_of({"label": "x", "noise_kind": "fan"}), "fan")
+        # "libreoffice" names the package, not an office room
+        self.assertEqual(kind_of({"label": "libreoffice gallery/sounds/cow"}), "other (by label)")
+        self.assertEqual(kind_of({"label": "open office ambience"}), "office_hvac (by label)")
 
     def test_missing_corpus(self):
         err = io.StringIO()
