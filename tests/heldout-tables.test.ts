@@ -117,7 +117,7 @@ test("defaultClip is the first clip of dry-snr5, as eval.js plots", () => {
 });
 
 const DOC = "# Results\n\n## Held-out sets\n<!-- heldout:start -->\n<!-- heldout:end -->\n\n## Soak\n";
-const README = "# x\n\n## Quality\n\nIntro.\n\n<!-- quality:start -->\nold\n<!-- quality:end -->\n\nReproduce.\n";
+const README = "# x\n\n## Quality\n\nIntro.\n\n<!-- quality:start -->\nstale text\n<!-- quality:end -->\n\nReproduce.\n";
 
 test("readme-sections --heldout fills both documents, ignores other systems' rows, --check catches staleness", () => {
   const dir = mkdtempSync(join(tmpdir(), "heldout-sections-"));
@@ -145,7 +145,7 @@ test("readme-sections --heldout fills both documents, ignores other systems' row
     assert.match(d, /^#### T: noise, 5 dB SNR/m);
     assert.ok(d.includes("](img/heldout-spectrogram.png)") && d.endsWith("## Soak\n"));
     assert.match(r, /^\| \*\*T: all\*\* \| 8 \| 2\.65 \| 2\.15 \| \*\*2\.90\*\* \|$/m);
-    assert.ok(r.includes("](docs/img/heldout-spectrogram.png)") && r.includes("Intro.") && r.endsWith("Reproduce.\n") && !r.includes("old"));
+    assert.ok(r.includes("](docs/img/heldout-spectrogram.png)") && r.includes("Intro.") && r.endsWith("Reproduce.\n") && !r.includes("stale text"));
     assert.ok(r.includes("(docs/RESULTS.md#held-out-sets)"));
     assert.equal(readFileSync(join(dir, "docs", "img", FIGURE_NAME), "utf8"), "png 1");
     assert.equal(main([...args, "--check"], (s) => logs.push(s)), 0, "up to date after");

@@ -225,7 +225,8 @@ export function readmeMarkdown(sets: HeldoutSet[], systems: SystemChoice[], figu
       lines.push(`| ${name} | ${t.clips} | ${cells.join(" | ")} |`);
     }
   }
-  let md = `DNSMOS OVRL (1-5, higher is better) by condition; SI-SDR, ESTOI and ${systems[0].label} minus every other system with 95 % intervals: [docs/RESULTS.md, "Held-out sets"](${resultsLink}).\n\n${lines.join("\n")}\n`;
+  let md = `Mean DNSMOS OVRL (1-5, higher is better; the highest of each row in bold). SI-SDR, ESTOI, and the ${systems[0].label} model's ` +
+    `paired difference to every other system with 95 % intervals, per condition: [docs/RESULTS.md, "Held-out sets"](${resultsLink}).\n\n${lines.join("\n")}\n`;
   if (figure) md += `\n![spectrograms before and after: noisy input, outputs, clean speech](${figure.link})\n`;
   return md;
 }

@@ -1,8 +1,9 @@
 /**
- * Regenerates the speed and quality sections of docs/RESULTS.md from the
- * benchmarks' reports, so the published numbers are always a command's
- * output and never hand-copied (README.md keeps one summary row of each,
- * which tests/readme-sections.test.ts holds to these sections):
+ * Regenerates the speed, quality and held-out sections of docs/RESULTS.md
+ * from the benchmarks' reports, so the published numbers are always a
+ * command's output and never hand-copied (README.md quotes the speed
+ * headline, which tests/readme-sections.test.ts holds to the bench section,
+ * and its "Quality" table is generated from the held-out reports too):
  *
  *   npm run bench && npm run eval
  *   node dist/tools/readme-sections.js [--doc docs/RESULTS.md] [--bench report/bench.md]
