@@ -91,23 +91,45 @@ test("the command rewrites both sections of the document, --check reports stalen
   }
 });
 
-test("README.md's summary rows quote the generated tables of docs/RESULTS.md", () => {
+test("README.md's speed row quotes the generated bench section of docs/RESULTS.md", () => {
   const readme = readFileSync(join(ROOT, "README.md"), "utf8");
   const results = readFileSync(join(ROOT, "docs/RESULTS.md"), "utf8");
   const bench = results.slice(results.indexOf("<!-- bench:start -->"), results.indexOf("<!-- bench:end -->"));
-  const evals = results.slice(results.indexOf("<!-- eval:start -->"), results.indexOf("<!-- eval:end -->"));
   const headline = /Headline: \*\*([\d.]+ % of one core)\*\* \((\d+ us per 10 ms frame, \d+x real time)/.exec(bench);
   assert.ok(headline, "the bench section has its headline");
   assert.ok(readme.includes(`**${headline[1]}** (${headline[2]}`), `README quotes ${headline[1]} (${headline[2]})`);
-  // The eval table's columns: system, files, SI-SDR, STOI, ESTOI, SIG, BAK, OVRL, ...
-  const row = (name: string) => {
-    const m = new RegExp(`^\\| ${name} \\|([^\\n]*)$`, "m").exec(evals);
-    assert.ok(m, `the eval table has a row for ${name}`);
-    const c = m[1].split("|").map((x) => x.trim());
-    return { sisdr: c[1], estoi: c[3], ovrl: c[6] };
+});
+
+/** The cells of a Markdown table row, ** dropped. */
+const cells = (line: string) => line.split("|").slice(1, -1).map((c) => c.trim().replace(/\*\*/g, ""));
+
+test("README.md's quality table is docs/RESULTS.md's held-out tables, every peer included", () => {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const results = readFileSync(join(ROOT, "docs/RESULTS.md"), "utf8");
+  const section = (text: string, name: string) => {
+    const i = text.indexOf(`<!-- ${name}:start -->`), j = text.indexOf(`<!-- ${name}:end -->`);
+    assert.ok(i >= 0 && j > i, `the ${name} markers`);
+    return text.slice(i, j);
   };
-  const ours = row("ours"), noisy = row("noisy"), rnnoise = row("rnnoise-jitsi-sync");
-  assert.ok(readme.includes(`SI-SDR **${ours.sisdr} dB**, ESTOI **${ours.estoi}**, DNSMOS OVRL **${ours.ovrl}**`), `README quotes ours: ${JSON.stringify(ours)}`);
-  assert.ok(readme.includes(`noisy input ${noisy.sisdr} / ${noisy.estoi} / ${noisy.ovrl}`), `README quotes noisy: ${JSON.stringify(noisy)}`);
-  assert.ok(readme.includes(`RNNoise ${rnnoise.sisdr} / ${rnnoise.estoi} / ${rnnoise.ovrl}`), `README quotes RNNoise: ${JSON.stringify(rnnoise)}`);
+  const quality = section(readme, "quality").split("\n"), heldout = section(results, "heldout");
+  const head = quality.find((l) => l.startsWith("| set: condition |"));
+  assert.ok(head, "README has the quality table");
+  const systems = cells(head).slice(2);
+  for (const peer of ["default", "RNNoise 0.2", "GTCRN", "DeepFilterNet3", "noisy input"]) assert.ok(systems.includes(peer), `a column for ${peer}`);
+  const rows = quality.filter((l) => /^\| (\*\*)?[A-Z]: /.test(l)).map(cells);
+  // Every table of RESULTS.md's section, by its heading's name.
+  const tables = new Map<string, { clips: string; ovrl: Map<string, string> }>();
+  for (const block of heldout.split(/^#### /m).slice(1)) {
+    const m = /^(.*) \((?:`[^`]*`, )?(\d+) clips\)$/m.exec(block.split("\n")[0]);
+    assert.ok(m, `heading ${block.split("\n")[0]}`);
+    const lines = block.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| system |"));
+    tables.set(m[1], { clips: m[2], ovrl: new Map(lines.map(cells).map((c) => [c[0], c[3]])) });
+  }
+  assert.ok(tables.size >= 2, "RESULTS.md has the held-out tables");
+  assert.deepEqual(rows.map((r) => r[0]).sort(), [...tables.keys()].sort(), "one README row per RESULTS.md table");
+  for (const r of rows) {
+    const t = tables.get(r[0])!;
+    assert.equal(r[1], t.clips, `${r[0]}: clips`);
+    systems.forEach((s, i) => assert.equal(r[2 + i], t.ovrl.get(s), `${r[0]}: ${s}'s OVRL`));
+  }
 });
