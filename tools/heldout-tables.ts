@@ -54,7 +54,7 @@ export interface HeldoutSet {
 /** The sets tools/heldout-sets.ts makes, in order, with what each is. */
 export const HELDOUT_ABOUT: Record<string, string> = {
   T: "test speakers and noise recordings of the newer extra lists, 13 conditions",
-  X: "cross-source: speech and noise from whole sources no training file comes from",
+  X: "speech and noise from whole sources no training file comes from (cross-source)",
 };
 
 /** Rows of an eval.json (eval.js writes infinite scores as the string "Infinity"). */
