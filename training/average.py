@@ -59,6 +59,8 @@ def main(argv=None):
     p.add_argument("--distortion-weight", type=float, default=1.0, help="as in training.train")
     p.add_argument("--gain-smoothing", type=float, default=0.0, metavar="TAU",
                    help="raise gain targets above TAU toward 1 (label smoothing at high SNR; 0 = off)")
+    p.add_argument("--energy-weight", type=float, default=0.0,
+                   help="weight of the log band-energy loss on gh^2 E_y (0 = off)")
     p.add_argument("--vad-weight", type=float, default=0.05)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--force", action="store_true", help="write the average even if an input is better")
@@ -76,7 +78,7 @@ def main(argv=None):
         out["prune"] = prune
     if args.val:
         val = PnfFile(args.val)
-        weights = loss_weights(args)
+        weights = dict(loss_weights(args), lookahead=config["lookahead"])
         model = PercepNet(config)
 
         def loss(state):

@@ -60,6 +60,8 @@ def parse_args(argv=None):
                    "1 is the paper's symmetric loss")
     p.add_argument("--gain-smoothing", type=float, default=0.0, metavar="TAU",
                    help="raise gain targets above TAU toward 1 (label smoothing at high SNR; 0 = off)")
+    p.add_argument("--energy-weight", type=float, default=0.0,
+                   help="weight of the log band-energy loss on gh^2 E_y (0 = off)")
     p.add_argument("--init", help="start a new run from this checkpoint's weights and, if it has "
                    "them, optimizer moments (fine-tuning: epochs, best and the log start afresh; the lr "
                    "schedule goes on from its step, 0 if it records none)")
@@ -186,6 +188,7 @@ def train(args):
     else:
         config = make_config(json.loads(args.config), args.width)
     # On the device before the optimizer is made, so the optimizer state loaded below lands there too.
+    weights["lookahead"] = config["lookahead"]  # the energy loss aligns features with targets
     model = PercepNet(config).to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     epoch, step, best, bad = 0, 0, math.inf, 0

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 DEFAULT_WEIGHTS = {"gain": 1.0, "quartic": 10.0, "strength": 1.0, "vad": 0.05, "above_band": 0.0, "distortion": 1.0,
-                   "gain_smoothing": 0.0}
+                   "gain_smoothing": 0.0, "energy": 0.0, "lookahead": 2}
 
 
 def loss_weights(args):
@@ -25,8 +25,11 @@ def loss_weights(args):
     tau = getattr(args, "gain_smoothing", 0.0)
     if not (tau == 0 or 0 < tau < 1):
         raise SystemExit(f"--gain-smoothing must be 0 (off) or in (0, 1), got {tau}")
+    energy = getattr(args, "energy_weight", 0.0)
+    if not energy >= 0:
+        raise SystemExit(f"--energy-weight must be >= 0, got {energy}")
     return {"vad": args.vad_weight, "above_band": args.above_band_weight,
-            "distortion": args.distortion_weight, "gain_smoothing": tau}
+            "distortion": args.distortion_weight, "gain_smoothing": tau, "energy": energy}
 
 
 def _sqrt_target(x):
@@ -44,6 +47,27 @@ def smooth_gain_target(g, tau):
     the network is taught to pass the speech whole instead of trimming it."""
     g = g.clamp(0.0, 1.0)
     return g + (1.0 - g) * ((g - tau) / (1.0 - tau)).clamp(0.0, 1.0)
+
+
+def band_energy_loss(gh, g, x, cell, lookahead):
+    """Squared error of the enhanced band energies in log10, gh^2 E_y against
+    g^2 E_y, over the cells of `cell`.
+
+    E_y is the noisy band energy the network saw (features 0..nb-1 are
+    log10(E_y + 1e-2), docs/FORMATS.md); row t's targets belong to the
+    features of row t - lookahead. The floor, 30 dB under the frame's mean
+    noisy band energy (plus a 16-bit-units constant), stands for what is
+    masked or inaudible: an error far below it costs nothing. Unlike the
+    gain loss, each band's error counts by its loudness against that floor,
+    so a loud band of speech cut, or loud noise let through, costs more than
+    the same gain error in a quiet band.
+    """
+    nb = gh.shape[-1]
+    ey = (torch.pow(10.0, x[..., :nb].double()) - 1e-2).clamp_min(0.0)
+    ey = torch.cat([torch.zeros_like(ey[:, :lookahead]), ey[:, :ey.shape[1] - lookahead]], 1)
+    floor = 1e-3 * ey.mean(-1, keepdim=True) + 1.0
+    d = torch.log10(gh.double() ** 2 * ey + floor) - torch.log10(g.double() ** 2 * ey + floor)
+    return _masked_mean((d * d).to(gh.dtype), cell)
 
 
 def _weighted_mean(x, w):
@@ -81,6 +105,9 @@ def percepnet_loss(zg, zr, zv, batch, weights=None):
 
     weights["gain_smoothing"] (default 0: off) = tau of smooth_gain_target,
     applied to the gain targets before the error.
+
+    weights["energy"] (default 0: off) adds that weight times
+    band_energy_loss (needs batch["x"], the raw features).
       L_g = mean (sqrt g - sqrt gh)^2 + quartic * mean (sqrt g - sqrt gh)^4
       L_r = mean (sqrt(1-r) - sqrt(1-rh))^2
     """
@@ -103,6 +130,11 @@ def percepnet_loss(zg, zr, zv, batch, weights=None):
     l_r = _masked_mean(dr * dr, cell)
     total = w["gain"] * (l_g2 + w["quartic"] * l_g4) + w["strength"] * l_r
     parts = {"gain": (l_g2 + w["quartic"] * l_g4).detach(), "strength": l_r.detach()}
+    if w["energy"] > 0:
+        l_e = band_energy_loss(torch.sigmoid(zg), batch["g"].clamp(0.0, 1.0), batch["x"], cell,
+                               w["lookahead"])
+        total = total + w["energy"] * l_e
+        parts["energy"] = l_e.detach()
     if zv is not None and w["vad"] > 0:
         bce = F.binary_cross_entropy_with_logits(zv, batch["v"], reduction="none")
         l_v = _masked_mean(bce, tm)

@@ -240,6 +240,38 @@ class LossTest(unittest.TestCase):
         self.assertLess(float(percepnet_loss(logit(0.95), b["r"], None, b, smooth)[1]["gain"]), 1e-10)
         self.assertGreater(float(percepnet_loss(logit(0.9), b["r"], None, b, smooth)[1]["gain"]), 1e-5)
 
+    def test_band_energy_loss(self):
+        # Zero when predicted gains equal the targets; row t's targets meet
+        # row t - lookahead's energies; an error in a loud band costs more
+        # than the same gain error in a band far under the floor.
+        from training.percepnet.loss import band_energy_loss
+        L = 2
+        x = torch.full((1, 6, 70), -2.0)           # E_y = 0 everywhere ...
+        x[0, 1, 5] = 8.0                          # ... but band 5 of frame 1: loud
+        g = torch.full((1, 6, 34), 0.5)
+        cell = torch.ones(1, 6, 34, dtype=torch.bool)
+        self.assertAlmostEqual(float(band_energy_loss(g, g, x, cell, L)), 0.0, places=9)
+        gh = g.clone()
+        gh[0, 1 + L, 5] = 0.25                    # the loud cell, at its target row
+        loud = float(band_energy_loss(gh, g, x, cell, L))
+        self.assertGreater(loud, 1e-3)
+        gh2 = g.clone()
+        gh2[0, 1, 5] = 0.25                       # same gain error, misaligned row: no energy
+        self.assertLess(float(band_energy_loss(gh2, g, x, cell, L)), 1e-9)
+        gh3 = g.clone()
+        gh3[0, 4, 7] = 0.25                       # a silent band: under the floor
+        self.assertLess(float(band_energy_loss(gh3, g, x, cell, L)), loud * 1e-3)
+        b = {"g": g, "r": torch.zeros(1, 6, 34), "v": torch.ones(1, 6), "x": x,
+             "time_mask": torch.ones(1, 6, dtype=torch.bool),
+             "band_mask": torch.ones(1, 34, dtype=torch.bool)}
+        zg = torch.log(gh / (1 - gh))
+        w0 = {"vad": 0.0, "strength": 0.0, "lookahead": L}
+        off = percepnet_loss(zg, b["r"], None, b, w0)[1]
+        on = percepnet_loss(zg, b["r"], None, b, dict(w0, energy=2.0))[1]
+        self.assertNotIn("energy", off)
+        self.assertAlmostEqual(float(on["energy"]), loud, places=5)
+        self.assertAlmostEqual(float(on["total"]), float(off["total"]) + 2.0 * loud, places=5)
+
     def test_gain_stats(self):
         # Known cells: two speech cells (one kept, one cut to 0.25), one mixed,
         # two noise cells, one masked cell that must not count.
