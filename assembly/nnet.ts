@@ -447,18 +447,35 @@ export function matvecI7(out: usize, w: usize, scale: usize, bias: usize, rows: 
   for (let r = 0; r < rp; r += 4) {
     let s0: i32 = 0, s1: i32 = 0, s2: i32 = 0, s3: i32 = 0;
     if (ASC_FEATURE_RELAXED_SIMD) {
+      // Two chunks per step into two sets of accumulators: twice the
+      // independent dot products in flight (integer sums: same result).
       let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+      let b0 = i32x4.splat(0), b1 = i32x4.splat(0), b2 = i32x4.splat(0), b3 = i32x4.splat(0);
       let xp = x8;
-      for (let c = 0; c < chunks; c++) {
+      let c = 0;
+      for (; c + 2 <= chunks; c += 2) {
+        const xv = v128.load(xp);
+        const xw = v128.load(xp, 16);
+        a0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xv, v128.load(wp), a0);
+        a1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xv, v128.load(wp, 16), a1);
+        a2 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xv, v128.load(wp, 32), a2);
+        a3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xv, v128.load(wp, 48), a3);
+        b0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xw, v128.load(wp, 64), b0);
+        b1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xw, v128.load(wp, 80), b1);
+        b2 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xw, v128.load(wp, 96), b2);
+        b3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xw, v128.load(wp, 112), b3);
+        xp += 32;
+        wp += 128;
+      }
+      if (c < chunks) {
         const xv = v128.load(xp);
         a0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xv, v128.load(wp), a0);
         a1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xv, v128.load(wp, 16), a1);
         a2 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xv, v128.load(wp, 32), a2);
         a3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xv, v128.load(wp, 48), a3);
-        xp += 16;
         wp += 64;
       }
-      s0 = hsumI32(a0); s1 = hsumI32(a1); s2 = hsumI32(a2); s3 = hsumI32(a3);
+      s0 = hsumI32(i32x4.add(a0, b0)); s1 = hsumI32(i32x4.add(a1, b1)); s2 = hsumI32(i32x4.add(a2, b2)); s3 = hsumI32(i32x4.add(a3, b3));
     } else {
       let xp = x8;
       for (let c = 0; c < chunks; c++) {
@@ -490,8 +507,28 @@ export function matvecSparseI7(out: usize, w: usize, counts: usize, offs: usize,
     const n = load<i32>(counts + <usize>r);
     let s0: i32 = 0, s1: i32 = 0, s2: i32 = 0, s3: i32 = 0, xs: i32 = 0;
     if (ASC_FEATURE_RELAXED_SIMD) {
+      // Two blocks per step into two sets of accumulators, as matvecI7.
       let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
-      for (let k = 0; k < n; k++) {
+      let b0 = i32x4.splat(0), b1 = i32x4.splat(0), b2 = i32x4.splat(0), b3 = i32x4.splat(0);
+      let k = 0;
+      for (; k + 2 <= n; k += 2) {
+        const off = <usize>load<i32>(op);
+        const off2 = <usize>load<i32>(op, 4);
+        xs += load<i32>(sums + (off >> 3)) + load<i32>(sums + (off2 >> 3));
+        const xv = v128.load(x8 + (off >> 1));
+        const xw = v128.load(x8 + (off2 >> 1));
+        a0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xv, v128.load(wp), a0);
+        a1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xv, v128.load(wp, 16), a1);
+        a2 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xv, v128.load(wp, 32), a2);
+        a3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xv, v128.load(wp, 48), a3);
+        b0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xw, v128.load(wp, 64), b0);
+        b1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xw, v128.load(wp, 80), b1);
+        b2 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xw, v128.load(wp, 96), b2);
+        b3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xw, v128.load(wp, 112), b3);
+        op += 8;
+        wp += 128;
+      }
+      if (k < n) {
         const off = <usize>load<i32>(op);
         xs += load<i32>(sums + (off >> 3));
         const xv = v128.load(x8 + (off >> 1));
@@ -502,7 +539,7 @@ export function matvecSparseI7(out: usize, w: usize, counts: usize, offs: usize,
         op += 4;
         wp += 64;
       }
-      s0 = hsumI32(a0); s1 = hsumI32(a1); s2 = hsumI32(a2); s3 = hsumI32(a3);
+      s0 = hsumI32(i32x4.add(a0, b0)); s1 = hsumI32(i32x4.add(a1, b1)); s2 = hsumI32(i32x4.add(a2, b2)); s3 = hsumI32(i32x4.add(a3, b3));
     } else {
       for (let k = 0; k < n; k++) {
         const off = <usize>load<i32>(op);
