@@ -9,7 +9,7 @@ export type { ParsedModel, ModelConfig } from "./model-file.js";
 export { denoiseBuffer, enhanceOracle, dumpFeatures } from "./offline.js";
 export type { OracleOptions, DumpOptions, FeatureDump } from "./offline.js";
 export { compileWasm, defaultWasmModule, shippedWasmModule } from "./wasm.js";
-export { chooseWasmBuild, pickWasmModule, relaxedSimdSupported, WASM_FILES } from "./wasm-select.js";
+export { chooseWasmBuild, pickWasmModule, relaxedSimdSupported, WASM_FILES, RELAXED_MIN_NODE } from "./wasm-select.js";
 export type { WasmBuild, WasmBuildEnv } from "./wasm-select.js";
 export type { WasmSource } from "./wasm.js";
 export { MultiChannelDenoiser, createStream, denoiseChannels, SUPPORTED_SAMPLE_RATES, MAX_CHANNELS } from "./stream.js";

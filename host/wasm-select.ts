@@ -52,15 +52,21 @@ function nodeVersionHere(): string | undefined {
   return typeof p?.versions?.node === "string" ? p.versions.node : undefined;
 }
 
+/** Oldest Node whose V8 runs the relaxed build faster than the plain one (docs/ENGINE.md "Relaxed SIMD"). */
+export const RELAXED_MIN_NODE = 24;
+
 /**
  * "relaxed" where the runtime validates the relaxed-SIMD probe, else
- * "simd". Node before 22 gets "simd" even when validate says yes (Node 20
- * with --experimental-wasm-relaxed-simd): relaxed SIMD is an experiment
- * there. Pass the module yourself to choose otherwise.
+ * "simd". Node before 24 gets "simd" even when validate says yes: Node 20
+ * has relaxed SIMD only behind --experimental-wasm-relaxed-simd, and its
+ * baseline compiler gets the dot product wrong; Node 22 (V8 12.4) computes
+ * it right but measured at half the plain kernel's speed here, while Node
+ * 24 (V8 13.6) and Chromium ran it 3x faster. Pass the module yourself to
+ * choose otherwise (shippedWasmModule("relaxed")).
  */
 export function chooseWasmBuild(env: WasmBuildEnv = {}): WasmBuild {
   const node = "nodeVersion" in env ? env.nodeVersion : nodeVersionHere();
-  if (node !== undefined && Number(node.split(".")[0]) < 22) return "simd";
+  if (node !== undefined && Number(node.split(".")[0]) < RELAXED_MIN_NODE) return "simd";
   return relaxedSimdSupported(env.validate) ? "relaxed" : "simd";
 }
 

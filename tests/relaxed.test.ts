@@ -1,6 +1,7 @@
 // The relaxed-SIMD build: which build a runtime gets (host/wasm-select.ts),
 // and relaxed == plain bit for bit (tests/relaxed-checks.ts) in every
-// runtime here that runs relaxed SIMD: this Node if it does (22+), Node 20
+// runtime here that runs relaxed SIMD: this Node if it does (22+, though
+// only 24+ gets the relaxed build by default), Node 20
 // with --experimental-wasm-relaxed-simd --no-liftoff in a child process,
 // any Node binaries listed in PERCEPNET_NODES (colon-separated paths), and
 // headless Chromium (tests/browser.test.ts).
@@ -10,7 +11,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import {
-  RELAXED_SIMD_PROBE, WASM_FILES, chooseWasmBuild, pickWasmModule, relaxedSimdSupported,
+  RELAXED_MIN_NODE, RELAXED_SIMD_PROBE, WASM_FILES, chooseWasmBuild, pickWasmModule, relaxedSimdSupported,
 } from "../host/wasm-select.js";
 import { defaultWasmModule, shippedWasmModule } from "../host/wasm.js";
 import { registerRelaxedChecks } from "./relaxed-checks.js";
@@ -20,7 +21,7 @@ const CHECKS = fileURLToPath(new URL("./relaxed-checks.js", import.meta.url));
 const nodeMajor = Number(process.versions.node.split(".")[0]);
 const runsHere = relaxedSimdSupported() && nodeMajor >= 22;
 
-test("chooseWasmBuild: relaxed exactly when validate accepts the probe and Node (if any) is 22+", () => {
+test("chooseWasmBuild: relaxed exactly when validate accepts the probe and Node (if any) is 24+", () => {
   const yes = () => true, no = () => false, boom = () => { throw new Error("no wasm"); };
   const seen: Uint8Array[] = [];
   const spy = (b: Uint8Array) => { seen.push(b); return true; };
@@ -28,8 +29,11 @@ test("chooseWasmBuild: relaxed exactly when validate accepts the probe and Node 
   assert.equal(seen[0], RELAXED_SIMD_PROBE, "validate sees the probe module");
   assert.equal(chooseWasmBuild({ validate: no, nodeVersion: undefined }), "simd");
   assert.equal(chooseWasmBuild({ validate: boom, nodeVersion: undefined }), "simd", "a throwing validate means no");
-  assert.equal(chooseWasmBuild({ validate: yes, nodeVersion: "22.0.0" }), "relaxed");
-  assert.equal(chooseWasmBuild({ validate: yes, nodeVersion: "24.1.0" }), "relaxed");
+  assert.equal(RELAXED_MIN_NODE, 24);
+  assert.equal(chooseWasmBuild({ validate: yes, nodeVersion: "22.23.5" }), "simd", "Node 22 runs relaxed SIMD right but slower (V8 12.4)");
+  assert.equal(chooseWasmBuild({ validate: yes, nodeVersion: "23.11.0" }), "simd");
+  assert.equal(chooseWasmBuild({ validate: yes, nodeVersion: "24.0.0" }), "relaxed");
+  assert.equal(chooseWasmBuild({ validate: yes, nodeVersion: "26.1.0" }), "relaxed");
   assert.equal(chooseWasmBuild({ validate: no, nodeVersion: "24.1.0" }), "simd");
   assert.equal(chooseWasmBuild({ validate: yes, nodeVersion: "20.20.2" }), "simd", "Node 20 with the flag stays on plain SIMD");
   assert.equal(chooseWasmBuild({ validate: yes, nodeVersion: "21.7.0" }), "simd");
@@ -52,7 +56,7 @@ test("the probe is a module exactly where relaxed SIMD is: WebAssembly.validate 
 test("defaultWasmModule() is the build chooseWasmBuild() names for this process", async () => {
   const expected = await shippedWasmModule(chooseWasmBuild());
   assert.equal(await defaultWasmModule(), expected);
-  assert.equal(chooseWasmBuild(), runsHere ? "relaxed" : "simd");
+  assert.equal(chooseWasmBuild(), runsHere && nodeMajor >= RELAXED_MIN_NODE ? "relaxed" : "simd");
   assert.throws(() => shippedWasmModule("fast" as never), /takes "relaxed" or "simd"/);
 });
 
@@ -86,7 +90,7 @@ test("relaxed == plain in Node 20 with --experimental-wasm-relaxed-simd --no-lif
 
 const extraNodes = (process.env.PERCEPNET_NODES ?? "").split(":").filter(Boolean);
 test("relaxed == plain in the Node binaries of PERCEPNET_NODES", {
-  skip: extraNodes.length === 0 ? "PERCEPNET_NODES is not set (e.g. PERCEPNET_NODES=/path/to/node22/bin/node)" : false,
+  skip: extraNodes.length === 0 ? "PERCEPNET_NODES is not set (e.g. PERCEPNET_NODES=/path/to/node22/bin/node:/path/to/node24/bin/node)" : false,
   timeout: 600_000,
 }, () => {
   for (const node of extraNodes) {
