@@ -5,7 +5,8 @@
  *
  * ```js
  * const ctx = new AudioContext({ sampleRate: 48000 });
- * const node = await PercepNetNode.create(ctx, { processorUrl: "/percepnet-worklet.js", wasmUrl: "/percepnet.wasm", modelUrl: "/default.pnm" });
+ * const node = await PercepNetNode.create(ctx, { processorUrl: "/percepnet-worklet.js", wasmUrl: "/percepnet.wasm",
+ *   relaxedWasmUrl: "/percepnet-relaxed.wasm", modelUrl: "/default.pnm" });
  * source.connect(node).connect(ctx.destination);
  * node.bypass = true;
  * ```
