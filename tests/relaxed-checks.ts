@@ -107,6 +107,16 @@ export function registerRelaxedChecks(): void {
     assertSame(m, 80, "random 8-bit");
   });
 
+  test(`[${where}] a model mixing 7-bit and 8-bit matrices: only the 7-bit ones on the relaxed kernels, same bits`, () => {
+    const m = parseModelFile(randomModelFile(makeConfig(32), 12, { weightBits: 7, density: 0.5 }));
+    // The engine decides per matrix from the weights it receives (the file's flag is the parser's business).
+    (m.tensors.get("gru2.w_hh") as Int8Array)[3] = 100;
+    (m.tensors.get("conv1.w") as Int8Array)[0] = -128;
+    const plain = frameLoop(SIMD, m, 80), relaxed = frameLoop(RELAXED, m, 80);
+    assert.equal(relaxed.relaxed, kernelMatrices(m.config) - 2);
+    assert.equal(firstDiff(plain.out, relaxed.out), -1);
+  });
+
   test(`[${where}] shipped models re-quantised to 7 bits: relaxed build == plain build, bit for bit`, () => {
     assertSame(to7Bit(readFileSync(`${ROOT}weights/small.pnm`)), 150, "small.pnm at 7 bits");
     assertSame(to7Bit(readFileSync(`${ROOT}weights/default.pnm`)), 40, "default.pnm at 7 bits");

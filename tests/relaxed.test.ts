@@ -78,7 +78,7 @@ function runChecks(node: string, args: string[]): void {
   const count = (k: string) => Number(new RegExp(`^# ${k} (\\d+)`, "m").exec(out)?.[1] ?? NaN);
   assert.equal(r.status, 0, `${node} ${args.join(" ")} failed:\n${out.slice(-6000)}`);
   assert.equal(count("fail"), 0, out.slice(-3000));
-  assert.ok(count("pass") >= 7, `expected the 7 checks to pass, got:\n${out.slice(-3000)}`);
+  assert.ok(count("pass") >= 8, `expected the 8 checks to pass, got:\n${out.slice(-3000)}`);
 }
 
 test("relaxed == plain in Node 20 with --experimental-wasm-relaxed-simd --no-liftoff (child process)", {
