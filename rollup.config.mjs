@@ -26,11 +26,11 @@ const resolveBare = {
   },
 };
 
-/** Ship the wasm beside the browser bundles, where PercepNetNode looks by default. */
+/** Ship both wasm builds beside the browser bundles, where PercepNetNode looks by default. */
 const copyWasm = {
   name: "copy-wasm",
   generateBundle() {
-    this.emitFile({ type: "asset", fileName: "percepnet.wasm", source: readFileSync("build/percepnet.wasm") });
+    for (const f of ["percepnet.wasm", "percepnet-relaxed.wasm"]) this.emitFile({ type: "asset", fileName: f, source: readFileSync(`build/${f}`) });
   },
 };
 

@@ -8,7 +8,7 @@ import { NB_BANDS } from "./bands";
 import { NB_FEATURES } from "./features";
 import * as F from "./frame";
 
-export const ABI_VERSION: i32 = 1;
+export const ABI_VERSION: i32 = 2;
 export const FRAME_SIZE: i32 = 480;
 export const BANDS: i32 = NB_BANDS;
 export const FEATURES: i32 = NB_FEATURES;
@@ -41,5 +41,5 @@ export function pitchDelayedCorr(): f32 { return F.pitch.delayed.corr; }
 
 export {
   modelConfigure, modelLayerCount, modelReserve, modelLoadTensor, modelLoadBlocks, modelReady, modelReset,
-  modelInputPtr, modelRun, modelGainsPtr, modelStrengthsPtr, modelVad, modelHasVad, modelBands,
+  modelInputPtr, modelRun, modelGainsPtr, modelStrengthsPtr, modelVad, modelHasVad, modelBands, modelRelaxedMatrices,
 } from "./model";

@@ -23,6 +23,7 @@
 import {
   allocAligned, pad4, pad16, packI8, packedBytes, matvecI8, matvecSparseI8, matvecF32,
   tanhVec, sigmoidVec, quantizeVec, gruUpdate, ACT_ONE,
+  fitsI7, packI7, offsetI7, prepI7, matvecI7, matvecSparseI7,
 } from "./nnet";
 
 /** Limits checked before any allocation (the host checks the same ones). */
@@ -45,13 +46,26 @@ class QLayer {
   nBlocks: i32 = -1;
   counts: usize = 0;
   offs: usize = 0;
+  /**
+   * Relaxed build only: the weights are 7-bit and stored offset for
+   * matvecI7 / matvecSparseI7, which read the int8 copy of the input at
+   * `x8` (and, sparse, the chunk sums at `sums`) that prepI7 makes.
+   */
+  i7: bool = false;
+  x8: usize = 0;
+  sums: usize = 0;
   constructor(public rows: i32, public cols: i32) {
     this.scale = allocAligned(pad4(rows) << 2);
     this.bias = allocAligned(pad4(rows) << 2);
   }
   /** out (pad4(rows) f32) = W x * scale + bias; x int16, pad16(cols) readable. */
   @inline run(out: usize, x: usize): void {
-    if (this.nBlocks >= 0) matvecSparseI8(out, this.w, this.counts, this.offs, this.scale, this.bias, this.rows, x);
+    if (ASC_FEATURE_RELAXED_SIMD && this.i7) {
+      const sparse = this.nBlocks >= 0;
+      const total = prepI7(this.x8, sparse ? this.sums : 0, x, pad16(this.cols) >> 4);
+      if (sparse) matvecSparseI7(out, this.w, this.counts, this.offs, this.scale, this.bias, this.rows, this.x8, this.sums);
+      else matvecI7(out, this.w, this.scale, this.bias, this.rows, this.cols, this.x8, total);
+    } else if (this.nBlocks >= 0) matvecSparseI8(out, this.w, this.counts, this.offs, this.scale, this.bias, this.rows, x);
     else matvecI8(out, this.w, this.scale, this.bias, this.rows, this.cols, x);
   }
   /**
@@ -105,7 +119,8 @@ class QLayer {
       if (this.nBlocks >= 0) return this.loadBlockWeights(src, bytes);
       if (bytes != this.rows * this.cols) return false;
       if (this.w == 0) this.w = allocAligned(packedBytes(this.rows, this.cols));
-      packI8(this.w, src, this.rows, this.cols);
+      if (this.useI7(src, bytes)) packI7(this.w, src, this.rows, this.cols);
+      else packI8(this.w, src, this.rows, this.cols);
       return true;
     }
     if (bytes != this.rows << 2) return false;
@@ -138,7 +153,23 @@ class QLayer {
       }
     }
     // Rows past `rows` have scale 0 and bias 0, so their sums never show.
+    if (this.useI7(this.w, bytes)) offsetI7(this.w, bytes);
     return true;
+  }
+  /**
+   * Whether this matrix runs the relaxed kernels: in the relaxed build, when
+   * all `bytes` weights at `src` are 7-bit (docs/FORMATS.md `weightBits`;
+   * decided from the weights themselves, so an 8-bit model runs the plain
+   * kernels and the outputs never depend on the choice). Allocates the
+   * int8 input copy on first use.
+   */
+  private useI7(src: usize, bytes: i32): bool {
+    this.i7 = ASC_FEATURE_RELAXED_SIMD && fitsI7(src, bytes);
+    if (this.i7 && this.x8 == 0) {
+      this.x8 = allocAligned(pad16(this.cols));
+      this.sums = allocAligned((pad16(this.cols) >> 4) << 2);
+    }
+    return this.i7;
   }
 }
 
@@ -413,6 +444,27 @@ export function modelStrengthsPtr(): usize { return strengths; }
 export function modelVad(): f32 { return hasVad ? load<f32>(vadOut) : 0; }
 /** 1 when the model has a VAD head. */
 export function modelHasVad(): i32 { return hasVad ? 1 : 0; }
+/**
+ * Number of int8 matrices that run the relaxed-SIMD kernels (7-bit weights
+ * in the relaxed build); 0 in the other builds or for an 8-bit model.
+ */
+export function modelRelaxedMatrices(): i32 {
+  if (!configured) return 0;
+  let n = 0;
+  if (conv1!.i7) n++;
+  if (conv2!.i7) n++;
+  for (let i = 0; i <= nGru; i++) {
+    if (grus[i]!.ih.i7) n++;
+    if (grus[i]!.hh.i7) n++;
+  }
+  if (gruR!.ih.i7) n++;
+  if (gruR!.hh.i7) n++;
+  if (fcG!.i7) n++;
+  if (fcR!.i7) n++;
+  if (hasVad && fcVad!.i7) n++;
+  return n;
+}
+
 /** Number of bands (length of the gains and strengths vectors). */
 export function modelBands(): i32 { return nBands; }
 

@@ -350,3 +350,213 @@ export function matvecSparseI8(out: usize, w: usize, counts: usize, offs: usize,
     storeRows4(out, <usize>(r << 2), scale, bias, s0, s1, s2, s3);
   }
 }
+
+/**
+ * Relaxed-SIMD int8 kernels (the `relaxed` build, docs/ENGINE.md "Relaxed
+ * SIMD"). `i32x4.relaxed_dot_i8x16_i7x16_add_s(a, b, c)` multiplies signed
+ * int8 `a` by `b` and adds groups of 4 products to `c`; it is deterministic
+ * only when every byte of `b` is in [0, 127]. Activations q in [-127, 127]
+ * fit `a` exactly; a matrix runs here only when all its weights are 7-bit
+ * (in [-64, 63]), stored offset by W7_OFFSET as u8 in [0, 127], so
+ *   sum_j q_j (w_j + 64) - 64 sum_j q_j = sum_j q_j w_j,
+ * the same exact integer sum as matvecI8 on the same weights: both builds
+ * give the same bits. Per pair of products |q (w + 64)| <= 2 * 127 * 127 =
+ * 32258 < 2^15, so x86's pmaddubsw lowering never saturates. The correction
+ * `64 sum q` is taken over the padded width (padding weights are stored as
+ * 64, i.e. weight 0), so activations past the end of the input cancel.
+ */
+export const W7_OFFSET: i32 = 64;
+/** Range of a 7-bit weight. */
+export const W7_MIN: i32 = -64;
+export const W7_MAX: i32 = 63;
+
+/** True when all `n` int8 at `src` are in [W7_MIN, W7_MAX]. */
+export function fitsI7(src: usize, n: i32): bool {
+  for (let i = 0; i < n; i++) {
+    const v = <i32>load<i8>(src + <usize>i);
+    if (v < W7_MIN || v > W7_MAX) return false;
+  }
+  return true;
+}
+
+/**
+ * packI8's layout with every weight stored as u8 `w + W7_OFFSET` (padding
+ * too, so padding weighs 0 after the correction). The caller checks fitsI7.
+ */
+export function packI7(dst: usize, src: usize, rows: i32, cols: i32): void {
+  const cp = pad16(cols);
+  const rp = pad4(rows);
+  memory.fill(dst, <u8>W7_OFFSET, <usize>(rp * cp));
+  for (let r = 0; r < rows; r++) {
+    const block = dst + <usize>((r >> 2) * 4 * cp) + <usize>((r & 3) << 4);
+    for (let c = 0; c < cols; c++) {
+      const at = block + <usize>((c >> 4) << 6) + <usize>(c & 15);
+      store<u8>(at, <u8>(<i32>load<i8>(src + <usize>(r * cols + c)) + W7_OFFSET));
+    }
+  }
+}
+
+/** Add W7_OFFSET to `n` int8 weights in place (kept sparse blocks). */
+export function offsetI7(p: usize, n: i32): void {
+  for (let i = 0; i < n; i++) store<u8>(p + <usize>i, <u8>(<i32>load<i8>(p + <usize>i) + W7_OFFSET));
+}
+
+/**
+ * Narrow `chunks` x 16 int16 activations at `x` (all in [-127, 127]) to
+ * int8 at `x8`; store each 16-column chunk's sum at `sums` (i32 per chunk)
+ * unless `sums` is 0. Returns the sum of all of them.
+ */
+export function prepI7(x8: usize, sums: usize, x: usize, chunks: i32): i32 {
+  let total = 0;
+  if (ASC_FEATURE_SIMD) {
+    let acc = i32x4.splat(0);
+    for (let c = 0; c < chunks; c++) {
+      const xp = x + <usize>(c << 5);
+      const xl = v128.load(xp);
+      const xh = v128.load(xp, 16);
+      v128.store(x8 + <usize>(c << 4), i8x16.narrow_i16x8_s(xl, xh));
+      const s = i32x4.add(i32x4.extadd_pairwise_i16x8_s(xl), i32x4.extadd_pairwise_i16x8_s(xh));
+      if (sums != 0) store<i32>(sums + <usize>(c << 2), hsumI32(s));
+      acc = i32x4.add(acc, s);
+    }
+    total = hsumI32(acc);
+  } else {
+    for (let c = 0; c < chunks; c++) {
+      let s = 0;
+      for (let j = 0; j < 16; j++) {
+        const v = <i32>load<i16>(x + <usize>((c << 5) + (j << 1)));
+        store<i8>(x8 + <usize>((c << 4) + j), <i8>v);
+        s += v;
+      }
+      if (sums != 0) store<i32>(sums + <usize>(c << 2), s);
+      total += s;
+    }
+  }
+  return total;
+}
+
+/**
+ * matvecI8 on a packI7 matrix: `x8` is prepI7's int8 copy of the input
+ * (pad16(cols) bytes) and `xsum` its sum over pad16(cols).
+ */
+export function matvecI7(out: usize, w: usize, scale: usize, bias: usize, rows: i32, cols: i32, x8: usize, xsum: i32): void {
+  const rp = pad4(rows);
+  const chunks = pad16(cols) >> 4;
+  const corr = xsum * W7_OFFSET;
+  let wp = w;
+  for (let r = 0; r < rp; r += 4) {
+    let s0: i32 = 0, s1: i32 = 0, s2: i32 = 0, s3: i32 = 0;
+    if (ASC_FEATURE_RELAXED_SIMD) {
+      // Two chunks per step into two sets of accumulators: twice the
+      // independent dot products in flight (integer sums: same result).
+      let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+      let b0 = i32x4.splat(0), b1 = i32x4.splat(0), b2 = i32x4.splat(0), b3 = i32x4.splat(0);
+      let xp = x8;
+      let c = 0;
+      for (; c + 2 <= chunks; c += 2) {
+        const xv = v128.load(xp);
+        const xw = v128.load(xp, 16);
+        a0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xv, v128.load(wp), a0);
+        a1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xv, v128.load(wp, 16), a1);
+        a2 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xv, v128.load(wp, 32), a2);
+        a3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xv, v128.load(wp, 48), a3);
+        b0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xw, v128.load(wp, 64), b0);
+        b1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xw, v128.load(wp, 80), b1);
+        b2 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xw, v128.load(wp, 96), b2);
+        b3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xw, v128.load(wp, 112), b3);
+        xp += 32;
+        wp += 128;
+      }
+      if (c < chunks) {
+        const xv = v128.load(xp);
+        a0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xv, v128.load(wp), a0);
+        a1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xv, v128.load(wp, 16), a1);
+        a2 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xv, v128.load(wp, 32), a2);
+        a3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xv, v128.load(wp, 48), a3);
+        wp += 64;
+      }
+      s0 = hsumI32(i32x4.add(a0, b0)); s1 = hsumI32(i32x4.add(a1, b1)); s2 = hsumI32(i32x4.add(a2, b2)); s3 = hsumI32(i32x4.add(a3, b3));
+    } else {
+      let xp = x8;
+      for (let c = 0; c < chunks; c++) {
+        for (let j = 0; j < 16; j++) {
+          const xv = <i32>load<i8>(xp + <usize>j);
+          s0 += <i32>load<u8>(wp + <usize>j) * xv;
+          s1 += <i32>load<u8>(wp + <usize>(16 + j)) * xv;
+          s2 += <i32>load<u8>(wp + <usize>(32 + j)) * xv;
+          s3 += <i32>load<u8>(wp + <usize>(48 + j)) * xv;
+        }
+        xp += 16;
+        wp += 64;
+      }
+    }
+    storeRows4(out, <usize>(r << 2), scale, bias, s0 - corr, s1 - corr, s2 - corr, s3 - corr);
+  }
+}
+
+/**
+ * matvecSparseI8 on 7-bit blocks (offsetI7 applied): `offs` as there (the
+ * int16 layout's column block x 32), so the block reads x8 + off / 2 and
+ * its chunk sum at sums + off / 8; `x8` and `sums` come from prepI7.
+ */
+export function matvecSparseI7(out: usize, w: usize, counts: usize, offs: usize, scale: usize, bias: usize, rows: i32, x8: usize, sums: usize): void {
+  const rp = pad4(rows);
+  let wp = w;
+  let op = offs;
+  for (let r = 0; r < rp; r += 4) {
+    const n = load<i32>(counts + <usize>r);
+    let s0: i32 = 0, s1: i32 = 0, s2: i32 = 0, s3: i32 = 0, xs: i32 = 0;
+    if (ASC_FEATURE_RELAXED_SIMD) {
+      // Two blocks per step into two sets of accumulators, as matvecI7.
+      let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+      let b0 = i32x4.splat(0), b1 = i32x4.splat(0), b2 = i32x4.splat(0), b3 = i32x4.splat(0);
+      let k = 0;
+      for (; k + 2 <= n; k += 2) {
+        const off = <usize>load<i32>(op);
+        const off2 = <usize>load<i32>(op, 4);
+        xs += load<i32>(sums + (off >> 3)) + load<i32>(sums + (off2 >> 3));
+        const xv = v128.load(x8 + (off >> 1));
+        const xw = v128.load(x8 + (off2 >> 1));
+        a0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xv, v128.load(wp), a0);
+        a1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xv, v128.load(wp, 16), a1);
+        a2 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xv, v128.load(wp, 32), a2);
+        a3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xv, v128.load(wp, 48), a3);
+        b0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xw, v128.load(wp, 64), b0);
+        b1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xw, v128.load(wp, 80), b1);
+        b2 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xw, v128.load(wp, 96), b2);
+        b3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xw, v128.load(wp, 112), b3);
+        op += 8;
+        wp += 128;
+      }
+      if (k < n) {
+        const off = <usize>load<i32>(op);
+        xs += load<i32>(sums + (off >> 3));
+        const xv = v128.load(x8 + (off >> 1));
+        a0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xv, v128.load(wp), a0);
+        a1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xv, v128.load(wp, 16), a1);
+        a2 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xv, v128.load(wp, 32), a2);
+        a3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(xv, v128.load(wp, 48), a3);
+        op += 4;
+        wp += 64;
+      }
+      s0 = hsumI32(i32x4.add(a0, b0)); s1 = hsumI32(i32x4.add(a1, b1)); s2 = hsumI32(i32x4.add(a2, b2)); s3 = hsumI32(i32x4.add(a3, b3));
+    } else {
+      for (let k = 0; k < n; k++) {
+        const off = <usize>load<i32>(op);
+        xs += load<i32>(sums + (off >> 3));
+        const xp = x8 + (off >> 1);
+        for (let j = 0; j < 16; j++) {
+          const xv = <i32>load<i8>(xp + <usize>j);
+          s0 += <i32>load<u8>(wp + <usize>j) * xv;
+          s1 += <i32>load<u8>(wp + <usize>(16 + j)) * xv;
+          s2 += <i32>load<u8>(wp + <usize>(32 + j)) * xv;
+          s3 += <i32>load<u8>(wp + <usize>(48 + j)) * xv;
+        }
+        op += 4;
+        wp += 64;
+      }
+    }
+    const corr = xs * W7_OFFSET;
+    storeRows4(out, <usize>(r << 2), scale, bias, s0 - corr, s1 - corr, s2 - corr, s3 - corr);
+  }
+}

@@ -10,7 +10,10 @@ import { analyze, synthesize } from "./stft";
 import { PitchTracker, pitchUpdate } from "./pitch";
 import { mixPostfilterLastFrame } from "./frame";
 import { modelRun } from "./model";
-import { allocAligned, packI8, packedBytes, matvecI8, matvecSparseI8, matvecF32, tanhVec, sigmoidVec, quantizeVec } from "./nnet";
+import {
+  allocAligned, packI8, packedBytes, matvecI8, matvecSparseI8, matvecF32, tanhVec, sigmoidVec, quantizeVec,
+  packI7, offsetI7, prepI7, matvecI7, matvecSparseI7, pad16,
+} from "./nnet";
 
 export { modelLayerOutPtr } from "./model";
 
@@ -77,6 +80,32 @@ export function nnetMatvecSparseI8(out: usize, w: usize, counts: usize, offs: us
 /** Run matvecSparseI8 `reps` times. */
 export function nnetMatvecSparseI8Repeat(out: usize, w: usize, counts: usize, offs: usize, scale: usize, bias: usize, rows: i32, x: usize, reps: i32): void {
   for (let i = 0; i < reps; i++) matvecSparseI8(out, w, counts, offs, scale, bias, rows, x);
+}
+/** See nnet.ts packI7 (the caller keeps the weights in [-64, 63]). */
+export function nnetPackI7(dst: usize, src: usize, rows: i32, cols: i32): void { packI7(dst, src, rows, cols); }
+/** See nnet.ts offsetI7. */
+export function nnetOffsetI7(p: usize, n: i32): void { offsetI7(p, n); }
+/** See nnet.ts prepI7 (sums 0: none); returns the total. */
+export function nnetPrepI7(x8: usize, sums: usize, x: usize, chunks: i32): i32 { return prepI7(x8, sums, x, chunks); }
+/** prepI7 then matvecI7 on int16 `x`, as a 7-bit dense layer runs in the relaxed build (scale 0: raw i32 sums). */
+export function nnetMatvecI7(out: usize, w: usize, scale: usize, bias: usize, rows: i32, cols: i32, x: usize, x8: usize): void {
+  matvecI7(out, w, scale, bias, rows, cols, x8, prepI7(x8, 0, x, pad16(cols) >> 4));
+}
+/** Run nnetMatvecI7 `reps` times. */
+export function nnetMatvecI7Repeat(out: usize, w: usize, scale: usize, bias: usize, rows: i32, cols: i32, x: usize, x8: usize, reps: i32): void {
+  for (let i = 0; i < reps; i++) matvecI7(out, w, scale, bias, rows, cols, x8, prepI7(x8, 0, x, pad16(cols) >> 4));
+}
+/** prepI7 (chunk sums at `sums`) then matvecSparseI7 on int16 `x` of `cols` columns (scale 0: raw i32 sums). */
+export function nnetMatvecSparseI7(out: usize, w: usize, counts: usize, offs: usize, scale: usize, bias: usize, rows: i32, cols: i32, x: usize, x8: usize, sums: usize): void {
+  prepI7(x8, sums, x, pad16(cols) >> 4);
+  matvecSparseI7(out, w, counts, offs, scale, bias, rows, x8, sums);
+}
+/** Run nnetMatvecSparseI7 `reps` times. */
+export function nnetMatvecSparseI7Repeat(out: usize, w: usize, counts: usize, offs: usize, scale: usize, bias: usize, rows: i32, cols: i32, x: usize, x8: usize, sums: usize, reps: i32): void {
+  for (let i = 0; i < reps; i++) {
+    prepI7(x8, sums, x, pad16(cols) >> 4);
+    matvecSparseI7(out, w, counts, offs, scale, bias, rows, x8, sums);
+  }
 }
 /** See nnet.ts matvecF32. */
 export function nnetMatvecF32(out: usize, w: usize, bias: usize, rows: i32, cols: i32, x: usize): void {

@@ -6,8 +6,13 @@
  * step at widths 512 and 192 against the density of the GRU and conv
  * matrices, each against the dense kernel / dense model in the same run.
  *
- *   npm run build:wasm   (the test builds: build/percepnet-test.wasm, percepnet-scalar-test.wasm)
- *   npx tsc -p tsconfig.json && node dist/bench/nnet-bench.js [--quick] [--sparse-only]
+ *   npm run build:wasm   (the test builds: build/percepnet-test.wasm, percepnet-scalar-test.wasm, percepnet-relaxed-test.wasm)
+ *   npx tsc -p tsconfig.json && node dist/bench/nnet-bench.js [--quick] [--sparse-only] [--relaxed-only]
+ *
+ * The relaxed-SIMD section (7-bit kernels on relaxed SIMD's int8 dot product
+ * against the plain int8 kernel, shipped models at 8 and 7 bits) needs a
+ * runtime with relaxed SIMD: Node 22+, or Node 20 with
+ * `--experimental-wasm-relaxed-simd --no-liftoff`.
  *
  * Times are the median (and best) of several repeats of a loop run entirely inside
  * wasm, so JS call overhead is excluded (it is < 1 us per frame anyway).
@@ -16,13 +21,16 @@ import { performance } from "node:perf_hooks";
 import { compileWasm } from "../host/wasm.js";
 import { Engine, type TestHookExports } from "../host/engine.js";
 import { NetworkRunner } from "../lab/network-runner.js";
-import { parseModelFile, toBlocks, weightCount } from "../host/model-file.js";
+import { readFileSync } from "node:fs";
+import { dequantize, parseModelFile, toBlocks, weightCount, writeModelFile, type ParsedModel } from "../host/model-file.js";
+import { relaxedSimdSupported } from "../host/wasm-select.js";
 import { makeConfig, randomFeatures, randomModelFile, rng } from "../lab/random-model.js";
 
 type KernelExports = TestHookExports;
 
 const quick = process.argv.includes("--quick");
 const sparseOnly = process.argv.includes("--sparse-only");
+const relaxedOnly = process.argv.includes("--relaxed-only");
 const DENSITIES = [1.0, 0.5, 0.3, 0.2, 0.1];
 const REPEATS = quick ? 3 : 7;
 
@@ -152,6 +160,70 @@ function sparseSection(simd: WebAssembly.Module, exS: KernelExports): void {
   }
 }
 
+/** Plain int8 kernel (test build) vs the 7-bit relaxed kernel with its input prep (relaxed test build), GMAC/s, interleaved. */
+function relaxedKernels(exS: KernelExports, exR: KernelExports, rows: number, cols: number): [number, number] {
+  const rand = rng(5);
+  const w = Int8Array.from({ length: rows * cols }, () => Math.floor(rand() * 127) - 63);
+  const x = Int16Array.from({ length: cols }, () => Math.floor(rand() * 255) - 127);
+  const reps = Math.max(1, Math.round((quick ? 2e8 : 6e8) / (rows * cols)));
+  const setup = (ex: KernelExports, relaxed: boolean) => {
+    const src = ex.nnetAlloc(rows * cols), wp = ex.nnetAlloc(ex.nnetPackedBytes(rows, cols));
+    new Int8Array(ex.memory.buffer, src, rows * cols).set(w);
+    if (relaxed) ex.nnetPackI7(wp, src, rows, cols); else ex.nnetPackI8(wp, src, rows, cols);
+    const xp = ex.nnetAlloc(cols * 2 + 64), x8 = ex.nnetAlloc(cols + 32), out = ex.nnetAlloc(rows * 4 + 16);
+    new Int16Array(ex.memory.buffer, xp, cols).set(x);
+    return relaxed ? () => ex.nnetMatvecI7Repeat(out, wp, 0, 0, rows, cols, xp, x8, reps) : () => ex.nnetMatvecI8Repeat(out, wp, 0, 0, rows, cols, xp, reps);
+  };
+  const t = timeRounds([setup(exS, false), setup(exR, true)]);
+  return [rows * cols * reps / t[0], rows * cols * reps / t[1]];
+}
+
+/** `m` re-quantised to 7 bits (what training.export --weight-bits 7 writes from the floats). */
+function to7(m: ParsedModel): ParsedModel {
+  return parseModelFile(writeModelFile(m.config, dequantize(m), m.meta, { weightBits: 7 }));
+}
+
+/** us per network step of each (module, model) pair, interleaved rounds. */
+function stepCosts(pairs: [WebAssembly.Module, ParsedModel][]): number[] {
+  const frames = quick ? 50 : 200;
+  const nets = pairs.map(([mod, m]) => {
+    const net = new NetworkRunner(new Engine(mod), m);
+    for (const x of randomFeatures(20, 70, 3)) net.step(x);
+    return net;
+  });
+  return timeRounds(nets.map((n) => () => (n.exports as TestHookExports).modelRunRepeat(frames))).map((v) => (v / frames) * 1e6);
+}
+
+function relaxedSection(simd: WebAssembly.Module, exS: KernelExports): void {
+  console.log(`\nrelaxed SIMD (build/percepnet-relaxed-test.wasm: 7-bit weights on i32x4.relaxed_dot_i8x16_i7x16_add_s); medians of ${REPEATS} interleaved rounds`);
+  if (!relaxedSimdSupported()) {
+    console.log(`  skipped: node ${process.version} has no relaxed SIMD here (use Node 22+, or node --experimental-wasm-relaxed-simd --no-liftoff)`);
+    return;
+  }
+  const relaxed = new WebAssembly.Module(readFileSync(new URL("../../build/percepnet-relaxed-test.wasm", import.meta.url)));
+  const exR = new Engine(relaxed).hooks;
+  const G = (v: number) => (v / 1e9).toFixed(2).padStart(7);
+  console.log("kernel           int8 SIMD  7-bit relaxed  ratio  [GMAC/s; relaxed includes its per-product int16 -> int8 input copy]");
+  for (const [rows, cols] of [[384, 512], [1536, 512], [1536, 1024]]) {
+    const [a, b] = relaxedKernels(exS, exR, rows, cols);
+    console.log(`${`${rows}x${cols}`.padEnd(14)} ${G(a)}      ${G(b)}    ${(b / a).toFixed(2).padStart(5)}`);
+  }
+  const us = (v: number) => v.toFixed(1).padStart(8);
+  console.log("network step, us: 8-bit model on plain SIMD | 7-bit model on plain SIMD | 7-bit model on relaxed SIMD (ratio relaxed / plain, same 7-bit model)");
+  for (const name of ["default", "small"]) {
+    const m8 = parseModelFile(readFileSync(new URL(`../../weights/${name}.pnm`, import.meta.url))), m7 = to7(m8);
+    const [a, b, c] = stepCosts([[simd, m8], [simd, m7], [relaxed, m7]]);
+    console.log(`  ${`${name}.pnm`.padEnd(12)} ${us(a)} ${us(b)} ${us(c)}   ratio ${(c / b).toFixed(2)}`);
+  }
+  console.log("block-sparse 7-bit models, width 512 (GRU and conv matrices sparse), us per step: plain SIMD | relaxed SIMD");
+  const c = makeConfig(512);
+  for (const d of DENSITIES) {
+    const m = parseModelFile(randomModelFile(c, 1, { density: d, weightBits: 7 }));
+    const [a, b] = stepCosts([[simd, m], [relaxed, m]]);
+    console.log(`  density ${d.toFixed(1)} ${us(a)} ${us(b)}   ratio ${(b / a).toFixed(2)}`);
+  }
+}
+
 async function main(): Promise<void> {
   const root = new URL("../../build/", import.meta.url);
   // the test builds: the kernels (nnet*) and modelRunRepeat are test hooks
@@ -162,6 +234,7 @@ async function main(): Promise<void> {
   const G = (v: number) => (v / 1e9).toFixed(2).padStart(7);
   console.log(`node ${process.version}, ${process.arch}; median of ${REPEATS} runs (kernels: median)\n`);
   if (sparseOnly) { sparseSection(simd, exS); return; }
+  if (relaxedOnly) { relaxedSection(simd, exS); return; }
   console.log("kernel throughput (multiply-adds per second, 1 thread)");
   console.log("matrix          int8 SIMD   int8 scalar   f32 SIMD   [GMAC/s]");
   for (const [rows, cols] of [[384, 512], [1536, 512], [1536, 1024]]) {
@@ -177,6 +250,7 @@ async function main(): Promise<void> {
     console.log(`${String(width).padEnd(6)} ${(a.weights / 1e6).toFixed(2).padStart(5)} M  ${a.us.toFixed(0).padStart(8)}  ${pct(a.us)}  (${a.best.toFixed(0).padStart(7)}  ${pct(a.best)})   ${b.us.toFixed(0).padStart(9)}  ${pct(b.us)}`);
   }
   sparseSection(simd, exS);
+  relaxedSection(simd, exS);
 }
 
 await main();

@@ -17,7 +17,7 @@ import type { ParsedModel } from "./model-file.js";
  * build/ left behind, a CDN copy of another release) is refused at
  * instantiation instead of misreading its memory.
  */
-export const HOST_ABI_VERSION = 1;
+export const HOST_ABI_VERSION = 2;
 
 /*
  * The module's constants as the host is written for them. They are also
@@ -74,6 +74,7 @@ export interface PercepnetExports {
   modelLoadBlocks(id: I32, bytes: I32): I32;
   modelReady(): I32; modelReset(): void; modelInputPtr(): Ptr; modelRun(): I32;
   modelGainsPtr(): Ptr; modelStrengthsPtr(): Ptr; modelVad(): F32; modelHasVad(): I32; modelBands(): I32;
+  modelRelaxedMatrices(): I32;
 }
 
 /**
@@ -100,6 +101,13 @@ export interface TestHookExports extends PercepnetExports {
   nnetMatvecSparseI8Repeat(out: Ptr, w: Ptr, counts: Ptr, offs: Ptr, scale: Ptr, bias: Ptr, rows: I32, x: Ptr, reps: I32): void;
   nnetMatvecF32(out: Ptr, w: Ptr, bias: Ptr, rows: I32, cols: I32, x: Ptr): void;
   nnetMatvecF32Repeat(out: Ptr, w: Ptr, bias: Ptr, rows: I32, cols: I32, x: Ptr, reps: I32): void;
+  nnetPackI7(dst: Ptr, src: Ptr, rows: I32, cols: I32): void;
+  nnetOffsetI7(p: Ptr, n: I32): void;
+  nnetPrepI7(x8: Ptr, sums: Ptr, x: Ptr, chunks: I32): I32;
+  nnetMatvecI7(out: Ptr, w: Ptr, scale: Ptr, bias: Ptr, rows: I32, cols: I32, x: Ptr, x8: Ptr): void;
+  nnetMatvecI7Repeat(out: Ptr, w: Ptr, scale: Ptr, bias: Ptr, rows: I32, cols: I32, x: Ptr, x8: Ptr, reps: I32): void;
+  nnetMatvecSparseI7(out: Ptr, w: Ptr, counts: Ptr, offs: Ptr, scale: Ptr, bias: Ptr, rows: I32, cols: I32, x: Ptr, x8: Ptr, sums: Ptr): void;
+  nnetMatvecSparseI7Repeat(out: Ptr, w: Ptr, counts: Ptr, offs: Ptr, scale: Ptr, bias: Ptr, rows: I32, cols: I32, x: Ptr, x8: Ptr, sums: Ptr, reps: I32): void;
   nnetTanh(ptr: Ptr, n: I32): void;
   nnetSigmoid(ptr: Ptr, n: I32): void;
   nnetQuantize(dst: Ptr, src: Ptr, n: I32): void;
@@ -243,6 +251,14 @@ export class Engine {
 
   /** True once a model is loaded. */
   get hasModel(): boolean { return this.modelLoaded; }
+
+  /**
+   * How many of the loaded model's int8 matrices run relaxed SIMD's int8 dot
+   * product: all of them but fc_in's for a 7-bit model (weightBits 7) on
+   * percepnet-relaxed.wasm; 0 on percepnet.wasm, for an 8-bit model, or
+   * before a model is loaded. Outputs are the same bits either way.
+   */
+  get relaxedMatrices(): number { return this.exports.modelRelaxedMatrices(); }
 
   /** Process the frame in {@link input} (and {@link clean}); results in output, gains, features... */
   runFrame(): void { this.exports.processFrame(); }

@@ -73,7 +73,20 @@ export interface ParsedModel {
   tensors: Map<string, Int8Array | Float32Array | Int32Array>;
   /** Tensors in engine order, for loading (a block index right before its matrix). */
   specs: TensorSpec[];
+  /**
+   * 8, or 7 when the file promises (and the parser checked) that every int8
+   * matrix the kernels run (all but fc_in.w) is in [-64, 63]: such a model
+   * runs relaxed SIMD's dot product in percepnet-relaxed.wasm
+   * (docs/FORMATS.md `weightBits`).
+   */
+  weightBits: WeightBits;
 }
+
+/** Bits of the int8 kernel matrices' weights: 8 ([-127, 127]) or 7 ([-64, 63], written as [-63, 63]). */
+export type WeightBits = 7 | 8;
+/** Range of a weight in a 7-bit model (assembly/nnet.ts W7_MIN, W7_MAX). */
+export const W7_MIN = -64;
+export const W7_MAX = 63;
 
 export const MODEL_MAGIC = "PNM1";
 /** The newest format version this parser reads: 2 adds block-sparse matrices; a writer without sparse matrices still writes 1. */
@@ -376,6 +389,8 @@ export function parseModelFile(input: Uint8Array | ArrayBuffer): ParsedModel {
   }
   if (typeof header !== "object" || header === null) throw new Error("model file: JSON header is not an object");
   const config = validateConfig(header.config);
+  const weightBits = header.weightBits === undefined ? 8 : header.weightBits;
+  if (weightBits !== 7 && weightBits !== 8) throw new Error(`model file: weightBits must be 7 or 8, got ${JSON.stringify(weightBits)}`);
   const meta = (typeof header.meta === "object" && header.meta !== null ? header.meta : {}) as Record<string, unknown>;
   if (!Array.isArray(header.tensors)) throw new Error("model file: JSON header has no tensors array");
 
@@ -449,7 +464,15 @@ export function parseModelFile(input: Uint8Array | ArrayBuffer): ParsedModel {
     throw new Error(`model file: block index ${name}: ${m} cannot be stored sparse`);
   }
   if (listed.size > 0) throw new Error(`model file: unexpected tensor(s) ${[...listed.keys()].join(", ")}`);
-  return { version, config, meta, tensors, specs };
+  if (weightBits === 7) {
+    for (const s of specs) {
+      if (s.dtype !== "i8" || !sparseCapable(s.name)) continue;
+      const w = tensors.get(s.name) as Int8Array;
+      const i = w.findIndex((v) => v < W7_MIN || v > W7_MAX);
+      if (i >= 0) throw new Error(`model file: weightBits is 7 but ${s.name} has weight ${w[i]} at ${i}, outside [${W7_MIN}, ${W7_MAX}]`);
+    }
+  }
+  return { version, config, meta, tensors, specs, weightBits };
 }
 
 /** Round to nearest, ties to even (as numpy.round and torch.round). */
@@ -458,16 +481,20 @@ export function roundHalfEven(v: number): number {
   return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
-/** Per-row int8 quantisation: scale = max|row| / 127 (1 for a zero row). */
-export function quantizeRows(w: Float32Array, rows: number, cols: number): { q: Int8Array; scale: Float32Array } {
+/**
+ * Per-row quantisation to `bits` (8: [-127, 127], 7: [-63, 63]): scale =
+ * max|row| / 127 (or / 63), 1 for a zero row.
+ */
+export function quantizeRows(w: Float32Array, rows: number, cols: number, bits: WeightBits = 8): { q: Int8Array; scale: Float32Array } {
+  const top = bits === 7 ? 63 : 127;
   const q = new Int8Array(rows * cols);
   const scale = new Float32Array(rows);
   for (let r = 0; r < rows; r++) {
     let m = 0;
     for (let c = 0; c < cols; c++) m = Math.max(m, Math.abs(w[r * cols + c]));
-    const s = m > 0 ? m / 127 : 1;
+    const s = m > 0 ? m / top : 1;
     scale[r] = s;
-    for (let c = 0; c < cols; c++) q[r * cols + c] = Math.max(-127, Math.min(127, roundHalfEven(w[r * cols + c] / s)));
+    for (let c = 0; c < cols; c++) q[r * cols + c] = Math.max(-top, Math.min(top, roundHalfEven(w[r * cols + c] / s)));
   }
   return { q, scale };
 }
@@ -486,12 +513,20 @@ export interface WriteOptions {
    * Without any, the file is version 1, byte for byte as before v2.
    */
   sparse?: string[];
+  /**
+   * 7: quantise every matrix but fc_in.w to [-63, 63] (scale max|row| / 63)
+   * and mark the file `"weightBits": 7`, so percepnet-relaxed.wasm runs it
+   * with relaxed SIMD's dot product. Default 8 (no mark, bytes as before).
+   */
+  weightBits?: WeightBits;
 }
 
 /** Serialise a model: quantise matrices per row, lay out, checksum. */
 export function writeModelFile(config: ModelConfig, floats: FloatTensors, meta: Record<string, unknown> = {}, opts: WriteOptions = {}): Uint8Array {
   const c = validateConfig(config);
   const sparse = new Set(opts.sparse ?? []);
+  const bits = opts.weightBits ?? 8;
+  if (bits !== 7 && bits !== 8) throw new Error(`writeModelFile: weightBits must be 7 or 8, got ${describe(bits)}`);
   const all = tensorSpecs(c);
   for (const name of sparse) {
     if (!sparseCapable(name) || !all.some((s) => s.name === name)) throw new Error(`writeModelFile: ${name} is not a matrix that can be stored sparse`);
@@ -504,7 +539,7 @@ export function writeModelFile(config: ModelConfig, floats: FloatTensors, meta: 
       const src = floats[s.name];
       const n = s.shape[0] * s.shape[1];
       if (!src || src.length !== n) throw new Error(`writeModelFile: ${s.name} needs ${n} floats, got ${src?.length}`);
-      const { q, scale } = quantizeRows(src, s.shape[0], s.shape[1]);
+      const { q, scale } = quantizeRows(src, s.shape[0], s.shape[1], sparseCapable(s.name) ? bits : 8);
       scales.set(s.name.replace(/\.w(_ih|_hh)?$/, (m) => `${m}_scale`), scale);
       data = q;
       if (sparse.has(s.name)) {
@@ -529,7 +564,7 @@ export function writeModelFile(config: ModelConfig, floats: FloatTensors, meta: 
     return e;
   });
   const dataLen = off;
-  const json = JSON.stringify({ config: c, tensors: entries, meta });
+  const json = JSON.stringify(bits === 7 ? { config: c, weightBits: 7, tensors: entries, meta } : { config: c, tensors: entries, meta });
   const jsonBytes = Uint8Array.from(json, (ch) => {
     const v = ch.charCodeAt(0);
     if (v > 0x7e) throw new Error("writeModelFile: JSON must be ASCII");

@@ -1,13 +1,18 @@
 /**
- * Loading the one percepnet .wasm in any runtime.
+ * Loading percepnet's .wasm in any runtime.
  *
- * The module is compiled once and instantiated per denoiser: every instance
- * owns its linear memory, so instances never share mutable state. Runtimes
- * that forbid compiling wasm at run time (workerd) or lack fetch
- * (AudioWorkletGlobalScope) pass a precompiled WebAssembly.Module.
+ * Two builds ship: build/percepnet-relaxed.wasm (relaxed SIMD) and
+ * build/percepnet.wasm (plain SIMD); host/wasm-select.ts picks one by
+ * WebAssembly.validate of a tiny relaxed-SIMD module. They give the same
+ * bits. The module is compiled once and instantiated per denoiser: every
+ * instance owns its linear memory, so instances never share mutable state.
+ * Runtimes that forbid compiling wasm at run time (workerd) or lack fetch
+ * (AudioWorkletGlobalScope) pass a precompiled WebAssembly.Module, and so
+ * pick the build themselves (pickWasmModule).
  */
 
 import { describe } from "./options.js";
+import { chooseWasmBuild, WASM_FILES, type WasmBuild } from "./wasm-select.js";
 
 /** Anything the host can turn into a compiled module. */
 export type WasmSource = WebAssembly.Module | ArrayBuffer | ArrayBufferView | URL | string;
@@ -27,7 +32,7 @@ export function isWasmSource(w: unknown): w is WasmSource {
     || w instanceof ArrayBuffer || ArrayBuffer.isView(w);
 }
 
-let defaultModule: Promise<WebAssembly.Module> | undefined;
+const shipped: Partial<Record<WasmBuild, Promise<WebAssembly.Module>>> = {};
 
 async function readBytes(src: URL | string): Promise<Uint8Array<ArrayBuffer>> {
   const url = typeof src === "string" ? src : src.href;
@@ -51,14 +56,25 @@ export async function compileWasm(src: WasmSource): Promise<WebAssembly.Module> 
   if (src instanceof ArrayBuffer) bytes = new Uint8Array(src);
   else if (ArrayBuffer.isView(src)) bytes = new Uint8Array(src.buffer as ArrayBuffer, src.byteOffset, src.byteLength);
   else bytes = await readBytes(src);
-  if (!WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>)) throw new Error("percepnet: the wasm bytes are not a valid module for this runtime (does it support SIMD?)");
+  if (!WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>)) {
+    throw new Error("percepnet: the wasm bytes are not a valid module for this runtime (does it support SIMD? percepnet-relaxed.wasm also needs relaxed SIMD: use percepnet.wasm there)");
+  }
   return WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
 }
 
-/** The module shipped in build/, compiled once per process (Node only). */
+/** One shipped build from build/, compiled once per process (Node only). */
+export function shippedWasmModule(build: WasmBuild): Promise<WebAssembly.Module> {
+  if (build !== "relaxed" && build !== "simd") throw new TypeError(`percepnet: shippedWasmModule() takes "relaxed" or "simd", got ${describe(build)}`);
+  return (shipped[build] ??= compileWasm(new URL(`../../build/${WASM_FILES[build]}`, import.meta.url)));
+}
+
+/**
+ * The shipped build this runtime should run (chooseWasmBuild: relaxed SIMD
+ * where it validates, Node 22+ and browsers; else plain SIMD), compiled
+ * once per process (Node only).
+ */
 export function defaultWasmModule(): Promise<WebAssembly.Module> {
-  if (!defaultModule) defaultModule = compileWasm(new URL("../../build/percepnet.wasm", import.meta.url));
-  return defaultModule;
+  return shippedWasmModule(chooseWasmBuild());
 }
 
 /**

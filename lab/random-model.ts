@@ -90,13 +90,15 @@ export function pruneBlocks(c: ModelConfig, t: FloatTensors, names: string[], de
  * A complete random model file. With `density` the GRU and conv matrices
  * are block-pruned to about that fraction of blocks and stored sparse
  * (format v2; density 1 keeps every block but still stores them sparse).
+ * `weightBits: 7` quantises the kernel matrices to 7 bits (weightBits 7).
  */
-export function randomModelFile(c: ModelConfig, seed = 1, opts: { density?: number } = {}): Uint8Array {
+export function randomModelFile(c: ModelConfig, seed = 1, opts: { density?: number; weightBits?: 7 | 8 } = {}): Uint8Array {
   const t = randomFloatTensors(c, seed);
-  if (opts.density === undefined) return writeModelFile(c, t, { source: "lab/random-model.ts", seed });
+  const bits = opts.weightBits === 7 ? { weightBits: 7 as const } : {};
+  if (opts.density === undefined) return writeModelFile(c, t, { source: "lab/random-model.ts", seed }, bits);
   const names = sparseMatrixNames(c);
   pruneBlocks(c, t, names, opts.density, seed);
-  return writeModelFile(c, t, { source: "lab/random-model.ts", seed, density: opts.density }, { sparse: names });
+  return writeModelFile(c, t, { source: "lab/random-model.ts", seed, density: opts.density }, { sparse: names, ...bits });
 }
 
 /** Plausible random feature frames: a smooth random walk per feature, kept in [-3, 3]. */

@@ -12,6 +12,8 @@ import type { Page } from "playwright-core";
 import { Denoiser } from "../host/denoiser.js";
 import { workletDelay } from "../host/worklet/processor.js";
 import { makeConfig, randomModelFile } from "../lab/random-model.js";
+import { kernelMatrices, to7Bit } from "./relaxed-checks.js";
+import { parseModelFile } from "../host/model-file.js";
 import { ROOT, readSample, wasmModule } from "./util.js";
 
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
@@ -94,18 +96,24 @@ window.ready = true;
 
 test("worklet in headless Chromium matches the Node Denoiser (after the worklet's 32-sample shorter delay); bypass is the delayed dry signal",
   { skip: browserMissing(), timeout: 60_000 }, async () => {
-    const model = randomModelFile(makeConfig(32), 13);
+    // A 7-bit model: Chromium has relaxed SIMD, so PercepNetNode fetches percepnet-relaxed.wasm and runs
+    // its relaxed kernels; the Node reference below runs the plain build.
+    const model = randomModelFile(makeConfig(32), 13, { weightBits: 7 });
     const x = readSample("speech_noisy_snr0.wav").subarray(0, 48000);
     const files: Record<string, [string, Uint8Array | string]> = {
       "/": ["text/html", PAGE],
       "/percepnet-node.js": ["text/javascript", readFileSync(`${BUNDLE}/percepnet-node.js`)],
       "/percepnet-worklet.js": ["text/javascript", readFileSync(`${BUNDLE}/percepnet-worklet.js`)],
       "/percepnet.wasm": ["application/wasm", readFileSync(`${BUNDLE}/percepnet.wasm`)],
+      "/percepnet-relaxed.wasm": ["application/wasm", readFileSync(`${BUNDLE}/percepnet-relaxed.wasm`)],
       "/model.pnm": ["application/octet-stream", model],
       "/input.f32": ["application/octet-stream", new Uint8Array(x.slice().buffer)],
     };
+    const requests: string[] = [];
     await withPage((req, res) => {
-      const f = files[new URL(req.url ?? "/", "http://x").pathname];
+      const path = new URL(req.url ?? "/", "http://x").pathname;
+      const f = files[path];
+      requests.push(`${path} ${f ? 200 : 404}`);
       if (!f) { res.writeHead(404).end(); return; }
       res.writeHead(200, { "content-type": f[0] }).end(f[1]);
     }, async (page, origin) => {
@@ -114,7 +122,13 @@ test("worklet in headless Chromium matches the Node Denoiser (after the worklet'
       await page.goto(`${origin}/`);
       await page.waitForFunction(() => (window as any).ready === true, undefined, { timeout: 20_000 });
       const wet = await page.evaluate(() => (window as any).render(false)) as { y: number[]; delay: number; reports: number };
+      const wasmFetched = requests.filter((r) => r.includes(".wasm"));
+      assert.deepEqual(wasmFetched, ["/percepnet-relaxed.wasm 200"], "Chromium has relaxed SIMD: the relaxed build, only");
+      // A deployment without percepnet-relaxed.wasm beside the bundle: the node falls back to percepnet.wasm.
+      delete files["/percepnet-relaxed.wasm"];
+      requests.length = 0;
       const dry = await page.evaluate(() => (window as any).render(true)) as { y: number[]; delay: number; reports: number };
+      assert.deepEqual(requests.filter((r) => r.includes(".wasm")), ["/percepnet-relaxed.wasm 404", "/percepnet.wasm 200"]);
       assert.deepEqual(errors, []);
       assert.match(await page.evaluate(() => (window as any).badOption()) as string, /^TypeError: .*unknown option "modleUrl"; did you mean "modelUrl"\?/);
       assert.equal(wet.delay, workletDelay(128));
@@ -169,3 +183,79 @@ test("examples/browser served as its own root does not hang on Loading...: it sa
     assert.match(status, /examples\/browser\//);
   });
 });
+
+/** Every network output (gains, strengths, vad) of `frames` frames of random features on one build, in the page. */
+const RELAXED_PAGE = `<!doctype html><meta charset="utf-8"><script type="module">
+import { Engine, parseModelFile, chooseWasmBuild, relaxedSimdSupported } from "/percepnet.js";
+window.compare = async (names, frames) => {
+  const mods = {};
+  for (const b of ["simd", "relaxed"]) mods[b] = await WebAssembly.compile(await (await fetch("/" + (b === "simd" ? "percepnet.wasm" : "percepnet-relaxed.wasm"))).arrayBuffer());
+  const out = { build: chooseWasmBuild(), supported: relaxedSimdSupported(), models: {} };
+  for (const name of names) {
+    const m = parseModelFile(new Uint8Array(await (await fetch("/" + name)).arrayBuffer()));
+    const r = {};
+    for (const b of ["simd", "relaxed"]) {
+      const e = new Engine(mods[b]);
+      e.loadModel(m);
+      const ex = e.exports, acc = [];
+      let s = 12345;
+      for (let t = 0; t < frames; t++) {
+        const x = new Float32Array(ex.memory.buffer, ex.modelInputPtr(), 70);
+        for (let i = 0; i < 70; i++) { s = (s * 1103515245 + 12345) >>> 0; x[i] = (i < 34 ? 2 : 0) + (s / 2 ** 32 - 0.5) * (i < 34 ? 3 : 1); }
+        ex.modelRun();
+        acc.push(...new Float32Array(ex.memory.buffer, ex.modelGainsPtr(), 34), ...new Float32Array(ex.memory.buffer, ex.modelStrengthsPtr(), 34), ex.modelVad());
+      }
+      r[b] = { bits: Array.from(new Uint32Array(Float32Array.from(acc).buffer)), relaxed: e.relaxedMatrices };
+    }
+    out.models[name] = { weightBits: m.weightBits, ...r };
+  }
+  return out;
+};
+window.ready = true;
+</script>`;
+
+test("relaxed SIMD in headless Chromium: percepnet-relaxed.wasm == percepnet.wasm bit for bit on 7-bit and 8-bit models, and it is the build chosen",
+  { skip: browserMissing(), timeout: 120_000 }, async () => {
+    const models: Record<string, Uint8Array> = {
+      "dense7.pnm": randomModelFile(makeConfig(48), 21, { weightBits: 7 }),
+      "sparse7.pnm": randomModelFile(makeConfig(40, { gruLayers: 2 }), 22, { weightBits: 7, density: 0.3 }),
+      "novad7.pnm": randomModelFile(makeConfig(24, { vad: false, gruLayers: 1 }), 23, { weightBits: 7 }),
+      "dense8.pnm": randomModelFile(makeConfig(32), 24),
+    };
+    // a shipped model re-quantised to 7 bits, as training.export --weight-bits 7 writes it
+    const small7 = to7Bit(readFileSync(`${ROOT}weights/small.pnm`));
+    const { writeModelFile, dequantize } = await import("../host/model-file.js");
+    models["small7.pnm"] = writeModelFile(small7.config, dequantize(small7), {}, { weightBits: 7 });
+    const files: Record<string, [string, Uint8Array | string]> = {
+      "/": ["text/html", RELAXED_PAGE],
+      "/percepnet.js": ["text/javascript", readFileSync(`${BUNDLE}/percepnet.js`)],
+      "/percepnet.wasm": ["application/wasm", readFileSync(`${BUNDLE}/percepnet.wasm`)],
+      "/percepnet-relaxed.wasm": ["application/wasm", readFileSync(`${BUNDLE}/percepnet-relaxed.wasm`)],
+    };
+    for (const [n, b] of Object.entries(models)) files[`/${n}`] = ["application/octet-stream", b];
+    await withPage((req, res) => {
+      const f = files[new URL(req.url ?? "/", "http://x").pathname];
+      if (!f) { res.writeHead(404).end(); return; }
+      res.writeHead(200, { "content-type": f[0] }).end(f[1]);
+    }, async (page, origin) => {
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      await page.goto(`${origin}/`);
+      await page.waitForFunction(() => (window as any).ready === true, undefined, { timeout: 20_000 });
+      const r = await page.evaluate(([n, f]) => (window as any).compare(n, f), [Object.keys(models), 200] as const) as {
+        build: string; supported: boolean; models: Record<string, { weightBits: number; simd: { bits: number[]; relaxed: number }; relaxed: { bits: number[]; relaxed: number } }>;
+      };
+      assert.deepEqual(errors, []);
+      assert.equal(r.supported, true, "this Chromium validates relaxed SIMD");
+      assert.equal(r.build, "relaxed");
+      for (const [name, m] of Object.entries(r.models)) {
+        const cfg = parseModelFile(models[name]).config;
+        assert.equal(m.simd.relaxed, 0, name);
+        assert.equal(m.relaxed.relaxed, m.weightBits === 7 ? kernelMatrices(cfg) : 0, `${name}: matrices on the relaxed kernels`);
+        assert.equal(m.simd.bits.length, 200 * 69, name);
+        const d = m.simd.bits.findIndex((v, i) => v !== m.relaxed.bits[i]);
+        assert.equal(d, -1, `${name}: relaxed differs from plain at output ${d}`);
+        assert.ok(m.simd.bits.some((v) => v !== 0), name);
+      }
+    });
+  });

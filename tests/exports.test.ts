@@ -1,6 +1,8 @@
 // What each build exports, and that the test build runs the shipped frame loop.
 //
-// build/percepnet.wasm and percepnet-scalar.wasm ship: their exports are the
+// build/percepnet.wasm and percepnet-scalar.wasm ship (and percepnet-relaxed.wasm,
+// whose exports tests/relaxed-checks.ts holds equal to percepnet.wasm's where
+// relaxed SIMD runs): their exports are the
 // ABI the host is written against, and nothing else. The hooks that reach
 // single blocks (assembly/test-hooks.ts) exist only in the test builds, which
 // the DSP, kernel and fuzz tests load; those tests speak for the shipped
@@ -28,7 +30,7 @@ const SHIPPED_EXPORTS: Record<string, string> = {
   modelConfigure: "function", modelLayerCount: "function", modelReserve: "function", modelLoadTensor: "function", modelLoadBlocks: "function",
   modelReady: "function", modelReset: "function", modelInputPtr: "function", modelRun: "function",
   modelGainsPtr: "function", modelStrengthsPtr: "function", modelVad: "function", modelHasVad: "function",
-  modelBands: "function",
+  modelBands: "function", modelRelaxedMatrices: "function",
 };
 
 /** assembly/test-hooks.ts: all functions. */
@@ -37,7 +39,8 @@ const HOOKS = [
   "testRfft", "testIrfft", "testCfft", "testAnalyze", "testSynthesize", "testBandEnergy", "testBandCorr",
   "testInterp", "testCombTaps", "testCombFilter", "testPitch", "testMixPostfilter",
   "nnetAlloc", "nnetPackI8", "nnetPackedBytes", "nnetMatvecI8", "nnetMatvecI8Repeat", "nnetMatvecSparseI8", "nnetMatvecSparseI8Repeat", "nnetMatvecF32",
-  "nnetMatvecF32Repeat", "nnetTanh", "nnetSigmoid", "nnetQuantize", "modelRunRepeat", "modelLayerOutPtr",
+  "nnetMatvecF32Repeat", "nnetPackI7", "nnetOffsetI7", "nnetPrepI7", "nnetMatvecI7", "nnetMatvecI7Repeat", "nnetMatvecSparseI7",
+  "nnetMatvecSparseI7Repeat", "nnetTanh", "nnetSigmoid", "nnetQuantize", "modelRunRepeat", "modelLayerOutPtr",
 ];
 
 const compile = (file: string) => new WebAssembly.Module(readFileSync(ROOT + file));
@@ -61,7 +64,7 @@ function frameResults(file: string): Record<string, Float32Array> {
   const noisy = readSample("speech_noisy_snr0.wav").subarray(48000, 48000 + 480 * 150);
   const clean = readSample("speech_clean_freesound_33711.wav").subarray(48000, 48000 + 480 * 150);
   const ex = new WebAssembly.Instance(compile(file), { env: { abort: () => { throw new Error("abort"); }, seed: () => 1 } }).exports as unknown as Ex;
-  assert.equal(ex.ABI_VERSION.value, 1, file);
+  assert.equal(ex.ABI_VERSION.value, 2, file);
   loadModelIntoWasm(ex as any, parseModelFile(randomModelFile(makeConfig(32), 5)));
   ex.configure(1, 1, 1, 0, 1);
   const v = (p: number, n: number) => new Float32Array(ex.memory.buffer, p, n);

@@ -154,6 +154,8 @@ const smallCfg = makeConfig(24, { dense: 16, gruR: 8, gruLayers: 2 });
 const validModel = randomModelFile(smallCfg, 5);
 // Format v2 seed: every GRU and conv matrix block-sparse (docs/FORMATS.md "Sparse matrices").
 const validSparse = randomModelFile(smallCfg, 5, { density: 0.4 });
+// weightBits 7 seed, sparse too (docs/FORMATS.md `weightBits`): the parser checks every kernel weight's range.
+const valid7 = randomModelFile(smallCfg, 6, { density: 0.5, weightBits: 7 });
 
 function fixCrc(b: Uint8Array): Uint8Array {
   new DataView(b.buffer, b.byteOffset).setUint32(b.length - 4, crc32(b.subarray(0, b.length - 4)), true);
@@ -190,9 +192,10 @@ function blockIndices(b: Uint8Array): { at: number; n: number; name: string }[] 
 }
 
 function mutateModel(r: () => number, sparse: boolean): [Uint8Array, string] {
-  const b = (sparse ? validSparse : validModel).slice();
+  const seven = sparse && r() < 0.4;
+  const b = (seven ? valid7 : sparse ? validSparse : validModel).slice();
   const dv = new DataView(b.buffer);
-  switch (int(r, 0, sparse ? 8 : 6)) {
+  switch (seven && r() < 0.5 ? 9 : int(r, 0, sparse ? 8 : 6)) {
     case 0: { const n = int(r, 0, b.length - 1); return [b.slice(0, n), `truncate to ${n}`]; }
     case 1: { const at = int(r, 0, b.length - 1); b[at] ^= 1 << int(r, 0, 7); return [b, `flip a bit at ${at} (CRC now wrong)`]; }
     case 2: { // bit flips with the CRC fixed: reaches the JSON and the weights
@@ -219,6 +222,19 @@ function mutateModel(r: () => number, sparse: boolean): [Uint8Array, string] {
       dv.setInt32(t.at + 4 * k, v, true);
       return [fixCrc(b), `${t.name}[${k}] = ${v}, CRC fixed`];
     }
+    case 9: { // weightBits 7: the flag, or one weight pushed to the edge of (or past) the 7-bit range, CRC fixed
+      if (r() < 0.4) {
+        const v = pick(r, [...WEIRD, 7, 8, "7", 6, 9]);
+        return [withJson(b, (j) => { j.weightBits = v; }), `weightBits = ${JSON.stringify(v)}`];
+      }
+      const jsonLen = dv.getUint32(8, true), start = (16 + jsonLen + 15) & ~15;
+      const j = JSON.parse(Buffer.from(b.subarray(16, 16 + jsonLen)).toString("latin1"));
+      const t: { name: string; offset: number; bytes: number } = pick(r, j.tensors.filter((x: any) => x.dtype === "i8"));
+      const at = start + t.offset + int(r, 0, t.bytes - 1);
+      const v = pick(r, [-64, 63, 64, -65, 127, -128, 0]);
+      b[at] = v & 255;
+      return [fixCrc(b), `${t.name} byte at ${at} = ${v}, CRC fixed`];
+    }
     default: {
       const v = pick(r, [null, 5, "x", [], [null], [{}], { config: 1 }]);
       return [withJson(b, (j) => { j[pick(r, ["tensors", "config", "meta"])] = v; }), `top-level field = ${JSON.stringify(v)}`];
@@ -233,8 +249,9 @@ test("model fuzz: corrupt files are rejected with a 'model file:' Error; accepte
   const n = Math.max(100, Math.floor(ITERS / 3));
   const x = Float32Array.from({ length: 480 * 6 }, (_, i) => Math.sin(i * 0.05) * 0.3);
   let accepted = 0, rejected = 0;
-  for (const seed of [validModel, validSparse]) assert.ok(parseModelFile(seed).version >= 1);
+  for (const seed of [validModel, validSparse, valid7]) assert.ok(parseModelFile(seed).version >= 1);
   assert.equal(parseModelFile(validSparse).version, 2);
+  assert.equal(parseModelFile(valid7).weightBits, 7);
   for (let i = 0; i < n; i++) {
     // odd cases mutate the v2 (block-sparse) seed: accepted ones must also pass the engine's own index check
     const [bytes, what] = mutateModel(r, i % 2 === 1);

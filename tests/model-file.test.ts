@@ -97,6 +97,9 @@ const rejects: [string, () => Uint8Array, RegExp][] = [
     const t = j.tensors.find((x: any) => x.name === "conv1.w_scale");
     new DataView(d.buffer).setFloat32(t.offset, NaN, true);
   }), /non-finite/],
+  ["weightBits not 7 or 8", () => rebuild(valid, (j) => { j.weightBits = 6; }), /weightBits must be 7 or 8, got 6/],
+  ["weightBits as a string", () => rebuild(valid, (j) => { j.weightBits = "7"; }), /weightBits must be 7 or 8, got "7"/],
+  ["weightBits 7 on 8-bit weights", () => rebuild(valid, (j) => { j.weightBits = 7; }), /weightBits is 7 but conv1\.w has weight -?\d+ at \d+, outside \[-64, 63\]/],
   ["bad JSON", () => { const b = valid.slice(); b[16] = 0x7b + 1; return fixCrc(b); }, /bad JSON/],
   ["non-ASCII JSON", () => { const b = valid.slice(); b[20] = 0xc3; return fixCrc(b); }, /non-ASCII/],
 ];
@@ -109,6 +112,45 @@ for (const [name, make, re] of rejects) {
     });
   });
 }
+
+// weightBits 7 (docs/FORMATS.md): kernel matrices in [-63, 63] for relaxed SIMD's dot product.
+const file7 = writeModelFile(cfg, randomFloatTensors(cfg, 3), {}, { weightBits: 7 });
+
+test("weightBits 7: kernel matrices quantised to [-63, 63] (scale max|row| / 63), fc_in.w kept at 8 bits, flag in the JSON", () => {
+  const m = parseModelFile(file7), m8 = parseModelFile(valid);
+  assert.equal(m.weightBits, 7);
+  assert.equal(m8.weightBits, 8);
+  assert.equal(split(file7).json.weightBits, 7);
+  assert.equal("weightBits" in split(valid).json, false, "an 8-bit file is written as before");
+  assert.equal(m.version, 1, "no format version bump: older readers run a 7-bit file unchanged");
+  const f = randomFloatTensors(cfg, 3);
+  for (const s of tensorSpecs(cfg)) {
+    if (s.dtype !== "i8") continue;
+    const w = m.tensors.get(s.name) as Int8Array, scale = m.tensors.get(`${s.name}_scale`) as Float32Array;
+    const top = s.name === "fc_in.w" ? 127 : 63;
+    const [rows, cols] = s.shape;
+    for (let r = 0; r < rows; r++) {
+      let peak = 0, amax = 0;
+      for (let c = 0; c < cols; c++) { peak = Math.max(peak, Math.abs(w[r * cols + c])); amax = Math.max(amax, Math.abs(f[s.name][r * cols + c])); }
+      assert.equal(peak, top, `${s.name} row ${r}`);
+      assert.ok(Math.abs(scale[r] - amax / top) <= 1e-7 * amax, `${s.name} row ${r} scale`);
+      for (let c = 0; c < cols; c++) assert.ok(Math.abs(w[r * cols + c] * scale[r] - f[s.name][r * cols + c]) <= scale[r] / 2 + 1e-6, `${s.name} [${r}, ${c}]`);
+    }
+  }
+  // block-sparse and 7-bit together: version 2 with the flag
+  const both = parseModelFile(writeModelFile(cfg, pruned, {}, { sparse: sparseMatrixNames(cfg), weightBits: 7 }));
+  assert.deepEqual([both.version, both.weightBits], [2, 7]);
+  assert.deepEqual(quantizeRows(Float32Array.from([0.63, -0.315, 0]), 1, 3, 7).q, Int8Array.from([63, -32, 0]));
+});
+
+test("weightBits 7: -64 is a 7-bit weight, 64 is not; the writer takes only 7 or 8", () => {
+  const edit = (v: number) => rebuild(file7, (j, d) => { const t = j.tensors.find((x: any) => x.name === "gru1.w_hh"); d[t.offset + 5] = v & 255; });
+  assert.equal(parseModelFile(edit(-64)).weightBits, 7);
+  assert.throws(() => parseModelFile(edit(64)), /weightBits is 7 but gru1\.w_hh has weight 64 at 5, outside \[-64, 63\]/);
+  // fc_in.w is not a kernel matrix: 8 bits even in a 7-bit file
+  assert.equal(parseModelFile(rebuild(file7, (j, d) => { d[j.tensors.find((x: any) => x.name === "fc_in.w").offset] = 127; })).weightBits, 7);
+  assert.throws(() => writeModelFile(cfg, randomFloatTensors(cfg, 1), {}, { weightBits: 6 as 7 }), /weightBits must be 7 or 8/);
+});
 
 test("the mutation helper itself yields a valid file when nothing changes", () => {
   assert.deepEqual(parseModelFile(rebuild(valid, () => {})).config, cfg);

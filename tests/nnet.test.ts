@@ -14,6 +14,7 @@ import { RefNetwork, denseRef, gruRef, quantizeActivation, sigmoid, sparseRef } 
 import {
   makeConfig, pruneBlocks, randomFeatures, randomFloatTensors, randomModelFile, rng, sparseMatrixNames,
 } from "../lab/random-model.js";
+import { checkI7Kernels } from "./relaxed-kernels.js";
 
 type KernelExports = TestHookExports;
 
@@ -82,6 +83,11 @@ test("int8 matvec: exact integer sums, odd shapes, worst-case magnitudes, both b
       assert.deepEqual(new Int32Array(ex.memory.buffer, out, pad4(rows)), want, `${name} ${rows}x${cols}`);
     }
   }
+});
+
+test("7-bit kernels (packI7, matvecI7, matvecSparseI7): exact sums through their scalar stand-in, both plain builds", async () => {
+  // The relaxed instruction itself runs in tests/relaxed-checks.ts, where the runtime has relaxed SIMD.
+  for (const [name, ex] of await instances()) assert.ok(checkI7Kernels(ex, name) > 0);
 });
 
 /**

@@ -92,6 +92,10 @@ const wasmBytes = readFileSync(require.resolve("percepnet-wasm/percepnet.wasm"))
 const module = await WebAssembly.compile(wasmBytes);
 await denoise(pn, { wasm: module });
 console.log("percepnet.wasm: compiles and runs");
+// The relaxed build ships beside it; it compiles exactly where relaxed SIMD validates (Node 22+, not Node 20 unflagged).
+const relaxedBytes = readFileSync(require.resolve("percepnet-wasm/percepnet-relaxed.wasm"));
+assert.equal(WebAssembly.validate(relaxedBytes), pn.relaxedSimdSupported());
+console.log("percepnet-relaxed.wasm: shipped, runs here: " + pn.relaxedSimdSupported() + ", default build here: " + pn.chooseWasmBuild());
 
 // The worklet files are browser code: give them the few globals they touch at load.
 globalThis.AudioWorkletNode = class {};
@@ -191,14 +195,14 @@ test("npm pack of a clean checkout ships a package that works installed elsewher
 
   await t.test("the tarball holds what users run, and nothing of the lab", () => {
     const names = [...files.keys()];
-    for (const need of ["package.json", "README.md", "bin/percepnet.js", "build/percepnet.wasm", "weights/default.pnm", "weights/small.pnm",
+    for (const need of ["package.json", "README.md", "bin/percepnet.js", "build/percepnet.wasm", "build/percepnet-relaxed.wasm", "weights/default.pnm", "weights/small.pnm",
       "dist/host/index.js", "dist/host/index.d.ts", "dist/host/cli.js", "dist/bundle/percepnet.js", "dist/bundle/percepnet-worklet.js",
-      "dist/bundle/percepnet-node.js", "dist/bundle/percepnet.wasm"]) {
+      "dist/bundle/percepnet-node.js", "dist/bundle/percepnet.wasm", "dist/bundle/percepnet-relaxed.wasm"]) {
       assert.ok(files.has(need), `${need} is missing from the tarball`);
     }
     const allowedTop = new Set(["package.json", "README.md", "bin", "build", "dist", "weights", "docs"]);
     const lab = [/^dist\/(tests|bench|tools|lab)\//, /^dist\/bundle\/worker\//, /^dist\/host\/(nnet-ref|pnf|cli-dump)\./, /^dist\/host\/dataset\//, /\.tsbuildinfo$/,
-      /^build\/(?!percepnet\.wasm$)/, /(^|\/)__tests__\//, /(?<!\.d)\.ts$/, /\.(pt|py|tsv|wat)$/];
+      /^build\/(?!percepnet(-relaxed)?\.wasm$)/, /(^|\/)__tests__\//, /(?<!\.d)\.ts$/, /\.(pt|py|tsv|wat)$/];
     for (const n of names) {
       assert.ok(allowedTop.has(n.split("/")[0]), `${n} should not be in the tarball`);
       for (const re of lab) assert.doesNotMatch(n, re, `${n} should not be in the tarball`);

@@ -54,6 +54,21 @@ test("pruned small model exported as format v2 matches its pruned float checkpoi
   await checkParity("small pruned", ckpt, model);
 });
 
+// 7-bit weights (training.export --weight-bits 7, docs/FORMATS.md weightBits),
+// as the relaxed-SIMD build runs them (tests/relaxed-checks.ts: the same bits
+// as the plain build that runs here), held to the same bounds as 8 bits.
+for (const name of ["small", "default"]) {
+  test(`${name} checkpoint exported with --weight-bits 7 matches its float checkpoint within the 8-bit bounds`, { skip }, async () => {
+    assert.ok(hasTorch, `${PY} has no torch, and PERCEPNET_REQUIRE_TORCH=1 requires this test to run`);
+    const dir = mkdtempSync(join(tmpdir(), "parity-w7-"));
+    const ckpt = join(ROOT, `training/checkpoints/${name}.pt`), model = join(dir, `${name}-w7.pnm`);
+    const r = spawnSync(PY, ["-m", "training.export", ckpt, "-o", model, "--weight-bits", "7"], { cwd: ROOT, encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(parseModelFile(readFileSync(model)).weightBits, 7);
+    await checkParity(`${name} 7-bit`, ckpt, model);
+  });
+}
+
 async function checkParity(name: string, CKPT: string, MODEL: string): Promise<void> {
   {
     const clean = readSample("speech_clean_freesound_33711.wav"), noisy = readSample("speech_noisy_snr0.wav");

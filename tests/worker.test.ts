@@ -24,7 +24,8 @@ function workerdMissing(): string | false {
 
 test("example Worker in workerd: POST a WAV, get a WAV of the same length/rate matching the Node output", { skip: workerdMissing(), timeout: 60_000 }, async () => {
   const { Miniflare } = await import("miniflare");
-  const model = randomModelFile(makeConfig(32), 11);
+  // A 7-bit model: in workerd (relaxed SIMD) the worker runs percepnet-relaxed.wasm's relaxed kernels, here Node 20 the plain build.
+  const model = randomModelFile(makeConfig(32), 11, { weightBits: 7 });
   const x = readSample("speech_noisy_snr0.wav").subarray(0, 48000 * 1.5);
   const body = encodeWav([x], { sampleRate: 48000, format: "float32" }).bytes;
   const mf = new Miniflare({
@@ -33,6 +34,7 @@ test("example Worker in workerd: POST a WAV, get a WAV of the same length/rate m
     modules: [
       { type: "ESModule", path: BUNDLE, contents: readFileSync(BUNDLE, "utf8") },
       { type: "CompiledWasm", path: `${ROOT}dist/bundle/worker/percepnet.wasm`, contents: readFileSync(`${ROOT}build/percepnet.wasm`) },
+      { type: "CompiledWasm", path: `${ROOT}dist/bundle/worker/percepnet-relaxed.wasm`, contents: readFileSync(`${ROOT}build/percepnet-relaxed.wasm`) },
       { type: "Data", path: `${ROOT}dist/bundle/worker/default.pnm`, contents: model },
     ],
     host: "127.0.0.1",
@@ -44,6 +46,7 @@ test("example Worker in workerd: POST a WAV, get a WAV of the same length/rate m
     const res = await fetch(url, { method: "POST", body: body as Uint8Array<ArrayBuffer> });
     assert.equal(res.status, 200, await res.clone().text());
     assert.equal(res.headers.get("content-type"), "audio/wav");
+    assert.equal(res.headers.get("x-percepnet-wasm"), "relaxed", "workerd validates relaxed SIMD, so pickWasmModule takes percepnet-relaxed.wasm");
     const out = decodeWav(new Uint8Array(await res.arrayBuffer()));
     assert.equal(out.info.sampleRate, 48000);
     assert.equal(out.info.channels, 1);

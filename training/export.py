@@ -2,10 +2,16 @@
 
     python3 -m training.export training/runs/NAME/best.pt -o weights/NAME.pnm
         [--float-ref REF.npz [--ref-pnf F.pnf] [--ref-frames 500]] [--sparse auto|none|M1,M2]
+        [--weight-bits 8|7]
 
 A checkpoint pruned by training.train --density carries its block masks;
 its pruned matrices are then written block-sparse (format version 2) unless
 --sparse none. --sparse M1,M2 names the sparse matrices explicitly.
+
+--weight-bits 7 quantises every matrix the int8 kernels run (all but
+fc_in.w) to [-63, 63] and marks the file weightBits 7 (docs/FORMATS.md): the
+relaxed-SIMD build (build/percepnet-relaxed.wasm) then runs it with relaxed
+SIMD's int8 dot product, with the same output bits as the plain build.
 
 --float-ref writes the input features and the outputs of both the float
 network and the dequantised int8 network, for parity tests of the engine.
@@ -46,6 +52,8 @@ def main(argv=None):
     p.add_argument("--ref-frames", type=int, default=500)
     p.add_argument("--sparse", default="auto",
                    help="matrices to store block-sparse: auto (those the checkpoint pruned), none, or a list")
+    p.add_argument("--weight-bits", type=int, choices=(8, 7), default=8,
+                   help="7: kernel matrices in [-63, 63] for the relaxed-SIMD build (default 8)")
     a = p.parse_args(argv)
     torch.set_num_threads(2)
     model, info = load_model(a.ckpt)
@@ -70,8 +78,9 @@ def main(argv=None):
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     if prune:
         meta["density"] = {k: round(float(v.float().mean()), 4) for k, v in sorted(prune["masks"].items())}
-    size = export_model(model, a.out, meta, sparse)
-    print(f"wrote {a.out}: {size} bytes, {n_params} weights" + (f", sparse: {', '.join(sparse)}" if sparse else ""))
+    size = export_model(model, a.out, meta, sparse, a.weight_bits)
+    print(f"wrote {a.out}: {size} bytes, {n_params} weights" + (f", sparse: {', '.join(sparse)}" if sparse else "")
+          + (", weightBits 7" if a.weight_bits == 7 else ""))
     if a.float_ref:
         if a.ref_pnf:
             f = PnfFile(a.ref_pnf)

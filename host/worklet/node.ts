@@ -5,16 +5,18 @@
  *
  * ```js
  * const ctx = new AudioContext({ sampleRate: 48000 });
- * const node = await PercepNetNode.create(ctx, { processorUrl: "/percepnet-worklet.js", wasmUrl: "/percepnet.wasm", modelUrl: "/default.pnm" });
+ * const node = await PercepNetNode.create(ctx, { processorUrl: "/percepnet-worklet.js", wasmUrl: "/percepnet.wasm",
+ *   relaxedWasmUrl: "/percepnet-relaxed.wasm", modelUrl: "/default.pnm" });
  * source.connect(node).connect(ctx.destination);
  * node.bypass = true;
  * ```
  */
 import type { PercepNetControlMessage, PercepNetReport } from "./processor.js";
 import { checkOptionKeys, describe } from "../options.js";
+import { chooseWasmBuild, WASM_FILES } from "../wasm-select.js";
 
 /** Keys of {@link PercepNetNodeOptions}. */
-const NODE_OPTION_KEYS = ["processorUrl", "wasmUrl", "wasm", "modelUrl", "model", "channels", "vadInterval", "comb", "postfilter", "attenuationLimitDb", "bypass"] as const;
+const NODE_OPTION_KEYS = ["processorUrl", "wasmUrl", "relaxedWasmUrl", "wasm", "modelUrl", "model", "channels", "vadInterval", "comb", "postfilter", "attenuationLimitDb", "bypass"] as const;
 const NODE_HINTS: Record<string, string> = {
   sampleRate: "the node runs at its AudioContext's rate, which must be 48000: new AudioContext({ sampleRate: 48000 })",
   mode: "the node runs the network when a model is given, unity gains without one (modelUrl: null)",
@@ -24,8 +26,17 @@ const NODE_HINTS: Record<string, string> = {
 export interface PercepNetNodeOptions {
   /** URL of the worklet bundle (dist/bundle/percepnet-worklet.js); default: beside this module. */
   processorUrl?: string | URL;
-  /** URL of percepnet.wasm, or a compiled module (default: "percepnet.wasm" beside this module). */
+  /** URL of percepnet.wasm, the plain-SIMD build (default: "percepnet.wasm" beside this module). */
   wasmUrl?: string | URL;
+  /**
+   * URL of percepnet-relaxed.wasm, fetched instead where the browser has
+   * relaxed SIMD (chooseWasmBuild). Default: "percepnet-relaxed.wasm" beside
+   * this module when `wasmUrl` is not given either (falling back to the plain
+   * build if it cannot be fetched); with only `wasmUrl` given, that build
+   * alone; null: never the relaxed build.
+   */
+  relaxedWasmUrl?: string | URL | null;
+  /** A compiled module: used as is (the caller picks the build; see pickWasmModule). */
   wasm?: WebAssembly.Module;
   /** URL of the .pnm model, or its bytes; null: no network (default: "default.pnm" beside this module). */
   modelUrl?: string | URL | null;
@@ -46,6 +57,30 @@ async function fetchBytes(url: string | URL, what: string): Promise<ArrayBuffer>
   const res = await fetch(url);
   if (!res.ok) throw new Error(`percepnet: cannot fetch ${what} ${String(url)}: HTTP ${res.status}`);
   return res.arrayBuffer();
+}
+
+/** Fetch once; compile streaming, or from the bytes where the server's content type is not application/wasm. */
+async function compileUrl(url: URL): Promise<WebAssembly.Module> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`percepnet: cannot fetch wasm ${String(url)}: HTTP ${res.status}`);
+  return WebAssembly.compileStreaming(res.clone()).catch(async () => WebAssembly.compile(await res.arrayBuffer()));
+}
+
+/** The build this browser should run, from the node options (see {@link PercepNetNodeOptions.relaxedWasmUrl}). */
+async function compileWasmUrl(opts: PercepNetNodeOptions, here: string): Promise<WebAssembly.Module> {
+  const plain = new URL(opts.wasmUrl ?? WASM_FILES.simd, here);
+  const implicit = opts.relaxedWasmUrl === undefined;
+  const relaxed = opts.relaxedWasmUrl === null || (implicit && opts.wasmUrl !== undefined) ? null
+    : new URL(opts.relaxedWasmUrl ?? WASM_FILES.relaxed, here);
+  if (relaxed && chooseWasmBuild() === "relaxed") {
+    try {
+      return await compileUrl(relaxed);
+    } catch (e) {
+      if (!implicit) throw e;
+      // The default relaxed build is missing beside the bundle (a deployment that copied percepnet.wasm alone): run the plain one.
+    }
+  }
+  return compileUrl(plain);
 }
 
 /** An AudioWorkletNode running PercepNet; `bypass`, `setOptions` and `onvad` talk to the processor. */
@@ -73,8 +108,7 @@ export class PercepNetNode extends AudioWorkletNode {
     if (!perCtx) loadedContexts.set(context, (perCtx = new Map()));
     let loading = perCtx.get(processorUrl);
     if (!loading) perCtx.set(processorUrl, (loading = context.audioWorklet.addModule(processorUrl)));
-    const module = opts.wasm ?? (await WebAssembly.compileStreaming(fetch(new URL(opts.wasmUrl ?? "percepnet.wasm", here))).catch(async () =>
-      WebAssembly.compile(await fetchBytes(new URL(opts.wasmUrl ?? "percepnet.wasm", here), "wasm"))));
+    const module = opts.wasm ?? await compileWasmUrl(opts, here);
     const model = opts.model !== undefined ? opts.model
       : opts.modelUrl === null ? null
       : await fetchBytes(new URL(opts.modelUrl ?? "default.pnm", here), "model");

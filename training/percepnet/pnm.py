@@ -27,12 +27,20 @@ def _align(n):
     return (n + ALIGN - 1) // ALIGN * ALIGN
 
 
-def quantize_rows(w):
-    """Per-row int8: scale = max|row| / 127 (1 for a zero row), q = round(row / scale)."""
+# Weights of a 7-bit model (weightBits 7, docs/FORMATS.md): the int8 kernel
+# matrices (all but fc_in.w) lie in [-64, 63]; the writers use [-63, 63].
+W7_MIN, W7_MAX = -64, 63
+
+
+def quantize_rows(w, bits=8):
+    """Per-row int8: scale = max|row| / 127 (bits 7: / 63; 1 for a zero row), q = round(row / scale)."""
+    if bits not in (7, 8):
+        raise ValueError(f"weight bits must be 7 or 8, got {bits!r}")
+    top = 127 if bits == 8 else 63
     w = np.asarray(w, np.float32)
     amax = np.abs(w).max(axis=1)
-    scale = np.where(amax > 0, amax / 127.0, 1.0).astype(np.float32)
-    q = np.clip(np.rint(w / scale[:, None]), -127, 127).astype(np.int8)
+    scale = np.where(amax > 0, amax / np.float32(top), 1.0).astype(np.float32)
+    q = np.clip(np.rint(w / scale[:, None]), -top, top).astype(np.int8)
     return q, scale
 
 
@@ -144,12 +152,15 @@ def float_tensors(model):
             yield f"{name}.b", b, False
 
 
-def model_tensors(model):
-    """(name, numpy array) list, int8 matrices each followed by its f32 row scales."""
+def model_tensors(model, weight_bits=8):
+    """(name, numpy array) list, int8 matrices each followed by its f32 row scales.
+
+    weight_bits 7 quantises the kernel matrices (all but fc_in.w) to 7 bits.
+    """
     out = []
     for name, arr, quant in float_tensors(model):
         if quant:
-            q, s = quantize_rows(arr)
+            q, s = quantize_rows(arr, weight_bits if sparse_capable(name) else 8)
             out += [(name, q), (name + "_scale", s)]
         else:
             out.append((name, np.asarray(arr, np.float32)))
@@ -174,12 +185,26 @@ def _sparsify(tensors, sparse):
     return out
 
 
-def write_pnm(path, config, tensors, meta=None, sparse=None):
+def _check_weight_bits(tensors, weight_bits):
+    """weightBits 7 promises every kernel matrix (int8, all but fc_in.w) in [W7_MIN, W7_MAX]."""
+    if weight_bits not in (7, 8):
+        raise ValueError(f"weightBits must be 7 or 8, got {weight_bits!r}")
+    if weight_bits == 8:
+        return
+    for name, arr in tensors:
+        if arr.dtype == np.int8 and sparse_capable(name) and arr.size and (arr.min() < W7_MIN or arr.max() > W7_MAX):
+            raise ValueError(f"weightBits is 7 but {name} has weights outside [{W7_MIN}, {W7_MAX}]")
+
+
+def write_pnm(path, config, tensors, meta=None, sparse=None, weight_bits=8):
     """Write (name, array) tensors (int8 or float32) with `config` and `meta`; return bytes written.
 
     Matrices named in `sparse` are stored block-sparse (format version 2,
     docs/FORMATS.md "Sparse matrices"); without any the file is version 1.
+    weight_bits 7 marks the file `"weightBits": 7` (its kernel matrices must
+    be in [-64, 63]); 8 writes no mark, bytes as before.
     """
+    _check_weight_bits(tensors, weight_bits)
     version = 2 if sparse else 1
     tensors = _sparsify(tensors, sparse)
     table, chunks, off = [], [], 0
@@ -206,7 +231,10 @@ def write_pnm(path, config, tensors, meta=None, sparse=None):
         # layout it always had (the parsers accept either).
         chunks.append(b"\0" * (_align(off) - off))
         off = _align(off)
-    doc = {"config": config, "tensors": table, "meta": meta or {}}
+    doc = {"config": config}
+    if weight_bits == 7:  # key order as host/model-file.ts writes it
+        doc["weightBits"] = 7
+    doc.update({"tensors": table, "meta": meta or {}})
     js = json.dumps(doc, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
     pad = _align(HEADER.size + len(js)) - (HEADER.size + len(js))
     body = HEADER.pack(MAGIC, version, len(js), off) + js + b" " * pad + b"".join(chunks)
@@ -216,9 +244,10 @@ def write_pnm(path, config, tensors, meta=None, sparse=None):
     return len(body)
 
 
-def export_model(model, path, meta=None, sparse=None):
-    """Quantise `model` and write it as a .pnm file (the matrices named in `sparse` block-sparse)."""
-    return write_pnm(path, model.config, model_tensors(model), meta, sparse)
+def export_model(model, path, meta=None, sparse=None, weight_bits=8):
+    """Quantise `model` and write it as a .pnm file (the matrices named in `sparse` block-sparse,
+    the kernel matrices at `weight_bits` 8 or 7)."""
+    return write_pnm(path, model.config, model_tensors(model, weight_bits), meta, sparse, weight_bits)
 
 
 def read_pnm(path):
@@ -261,6 +290,10 @@ def read_pnm(path):
         if ver < 2 or not sparse_capable(m) or m not in tensors:
             raise ValueError(f"block index {name} not allowed here (needs version 2 and a sparse-capable matrix)")
     dense_tensors(doc["config"], tensors)  # validates every block index and its blocks
+    bits = doc.get("weightBits", 8)
+    if type(bits) is not int:
+        raise ValueError(f"weightBits must be 7 or 8, got {bits!r}")
+    _check_weight_bits([(n, a) for n, a in tensors.items() if not n.endswith(BLOCKS_SUFFIX)], bits)
     return doc["config"], doc.get("meta", {}), tensors
 
 

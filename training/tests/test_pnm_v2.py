@@ -40,11 +40,11 @@ if (cmd === "write") {
   const job = JSON.parse(readFileSync(join(dir, "job.json"), "utf8"));
   const floats = {};
   for (const n of job.names) floats[n] = new Float32Array(new Uint8Array(readFileSync(join(dir, n + ".f32"))).buffer);
-  writeFileSync(file, writeModelFile(job.config, floats, {}, { sparse: job.sparse }));
+  writeFileSync(file, writeModelFile(job.config, floats, {}, { sparse: job.sparse, weightBits: job.weightBits ?? 8 }));
 } else {
   const m = parseModelFile(readFileSync(file));
   const deq = dequantize(m);
-  const out = { version: m.version, blocks: {} };
+  const out = { version: m.version, weightBits: m.weightBits, blocks: {} };
   for (const [n, f] of Object.entries(deq)) writeFileSync(join(dir, n + ".deq"), f);
   for (const [n, t] of m.tensors) if (n.endsWith(".blocks")) out.blocks[n] = Array.from(t);
   out.names = Object.keys(deq);
@@ -61,7 +61,7 @@ def node(*args):
         raise AssertionError(f"node {args[0]} failed: {r.stderr}")
 
 
-def exact_floats(config, seed=0):
+def exact_floats(config, seed=0, top=127):
     """Float matrices whose int8 quantisation is exact in float32 and float64 alike.
 
     Every row holds +-127/256 and otherwise multiples of 1/256, so its scale
@@ -80,26 +80,34 @@ def exact_floats(config, seed=0):
             out[s["name"]] = rng.normal(0, 0.1, s["shape"]).astype(np.float32)
             continue
         rows, cols = s["shape"]
-        w = rng.integers(-126, 127, (rows, cols)).astype(np.float32)
+        w = rng.integers(1 - top, top, (rows, cols)).astype(np.float32)
         for br in range(0, rows, 4):
             for cb in range(0, cols, 16):
                 if rng.random() < 0.5:
                     w[br:br + 4, cb:cb + 16] = 0
         if rows > 4 and cols > 16:
             w[4:8, 16:32] = 0.25  # quantises to 0: block dropped
-        w[np.arange(rows), rng.integers(0, cols, rows)] = 127  # row max, so the scale is exactly 1/256
+        w[np.arange(rows), rng.integers(0, cols, rows)] = top  # row max, so the scale is exactly 1/256
         out[s["name"]] = w / 256
     return out
 
 
-def quantised_tensors(config, floats):
+def exact_floats7(config, seed=0):
+    """exact_floats for 7 bits: kernel matrices hold +-63/256 and multiples of 1/256, fc_in.w as for 8 bits."""
+    out = exact_floats(config, seed, 63)
+    out["fc_in.w"] = exact_floats(config, seed)["fc_in.w"]
+    return out
+
+
+def quantised_tensors(config, floats, bits=8):
     """(name, array) in host tensorSpecs order, quantised as the TS writer does (same numbers here)."""
     out = []
     for s in tensor_specs(config):
         n = s["name"]
         if s["dtype"] == "i8":
             w = floats[n]
-            scale = (np.abs(w).max(axis=1) / 127).astype(np.float32)
+            top = 63 if bits == 7 and n != "fc_in.w" else 127
+            scale = (np.abs(w).max(axis=1) / top).astype(np.float32)
             out += [(n, np.rint(w / scale[:, None]).astype(np.int8)), (n + "_scale", scale)]
         elif not n.endswith("_scale"):
             out.append((n, floats[n]))
@@ -160,6 +168,72 @@ class PythonOnlyTest(TmpDir):
         for (n, a), (_, b) in zip(qd.state_dict().items(), qs.state_dict().items()):
             self.assertTrue(torch.equal(a, b), n)
 
+    def test_weight_bits_7(self):
+        torch.manual_seed(0)
+        m = PercepNet(TINY).eval()
+        export_model(m, self.path("w8.pnm"))
+        export_model(m, self.path("w8b.pnm"), weight_bits=8)
+        export_model(m, self.path("w7.pnm"), weight_bits=7)
+        export_model(m, self.path("w7s.pnm"), sparse=SPARSE, weight_bits=7)
+        with open(self.path("w8.pnm"), "rb") as a, open(self.path("w8b.pnm"), "rb") as b:
+            self.assertEqual(a.read(), b.read(), "8 bits: bytes as before")
+        with open(self.path("w7.pnm"), "rb") as fh:
+            buf = fh.read()
+        self.assertEqual(buf[4:8], b"\x01\0\0\0", "7 bits needs no new version")
+        self.assertIn(b'"weightBits":7', buf)
+        _, _, t8 = read_pnm(self.path("w8.pnm"))
+        _, _, t7 = read_pnm(self.path("w7.pnm"))
+        for n, a in t7.items():
+            if a.dtype != np.int8:
+                continue
+            top = 127 if n == "fc_in.w" else 63
+            self.assertEqual(int(np.abs(a).max()), top, n)
+            np.testing.assert_array_equal(np.abs(a).max(axis=1), top, n)  # every row reaches its scale's top
+            f8 = t8[n] * t8[n + "_scale"][:, None]
+            f7 = a * t7[n + "_scale"][:, None]
+            # both round the same floats: within half a step of each, so of each other
+            self.assertLessEqual(float(np.abs(f7 - f8).max()), float((t7[n + "_scale"] / 2 + t8[n + "_scale"] / 2).max()) * 1.0001, n)
+        cfg, _, ts = read_pnm(self.path("w7s.pnm"))
+        dense = dense_tensors(cfg, ts)
+        for n, a in t7.items():
+            np.testing.assert_array_equal(dense[n], a, n)
+        with self.assertRaises(ValueError):
+            export_model(m, self.path("x.pnm"), weight_bits=6)
+        with self.assertRaises(ValueError):  # 8-bit weights cannot be marked 7-bit
+            write_pnm(self.path("x.pnm"), m.config, [(n, a) for n, a in t8.items()], weight_bits=7)
+
+    def test_rejects_corrupt_weight_bits(self):
+        torch.manual_seed(0)
+        m = PercepNet(TINY).eval()
+        export_model(m, self.path("w7.pnm"), weight_bits=7)
+        with open(self.path("w7.pnm"), "rb") as fh:
+            good = fh.read()
+        _, _, t = read_pnm(self.path("w7.pnm"))
+
+        def variant(name, edit):
+            buf = bytearray(edit(bytearray(good)))
+            buf[-4:] = (zlib.crc32(bytes(buf[:-4])) & 0xFFFFFFFF).to_bytes(4, "little")
+            with open(self.path(name), "wb") as fh:
+                fh.write(bytes(buf))
+            return self.path(name)
+
+        # weightBits 7 -> "7" keeps the length; 7 -> 6 too
+        for bad in (b'"weightBits":6', b'"weightBits":9'):
+            with self.assertRaises(ValueError, msg=bad):
+                read_pnm(variant("b.pnm", lambda b: b.replace(b'"weightBits":7', bad)))
+        # a kernel weight of 64: outside the 7-bit range
+        json_len = int.from_bytes(good[8:12], "little")
+        at = (16 + json_len + 15) // 16 * 16
+        import json as js
+        doc = js.loads(good[16:16 + json_len])
+        off = next(x["offset"] for x in doc["tensors"] if x["name"] == "gru1.w_hh")
+
+        def put64(b):
+            b[at + off + 3] = 64
+            return b
+        with self.assertRaises(ValueError):
+            read_pnm(variant("c.pnm", put64))
+
     def test_rejects_bad_sparse_names_and_v1_blocks(self):
         torch.manual_seed(0)
         m = PercepNet(TINY).eval()
@@ -181,13 +255,13 @@ class PythonOnlyTest(TmpDir):
 class AgainstTypeScriptTest(TmpDir):
     config = make_config(TINY)
 
-    def _dump_floats(self, floats, sparse):
+    def _dump_floats(self, floats, sparse, weight_bits=8):
         os.makedirs(self.path("f"), exist_ok=True)
         for n, a in floats.items():
             with open(self.path("f", n + ".f32"), "wb") as fh:
                 fh.write(np.ascontiguousarray(a, "<f4").tobytes())
         with open(self.path("f", "job.json"), "w") as fh:
-            json.dump({"config": self.config, "names": list(floats), "sparse": sparse}, fh)
+            json.dump({"config": self.config, "names": list(floats), "sparse": sparse, "weightBits": weight_bits}, fh)
 
     def _node_parse(self, pnm):
         out = self.path("p")
@@ -225,6 +299,22 @@ class AgainstTypeScriptTest(TmpDir):
             np.testing.assert_array_equal(t1[n], t2[n], n)
         with open(self.path("py1.pnm"), "rb") as a, open(self.path("ts1.pnm"), "rb") as b:
             self.assertEqual((a.read(8)[4:], b.read(8)[4:]), (b"\x01\0\0\0", b"\x01\0\0\0"))
+
+    def test_weight_bits_7_byte_identical_to_ts_writer_and_parsed_there(self):
+        floats = exact_floats7(self.config, 3)
+        for sparse in ([], SPARSE):
+            self._dump_floats(floats, sparse, 7)
+            node("write", self.path("f"), self.path("ts7.pnm"))
+            write_pnm(self.path("py7.pnm"), self.config, quantised_tensors(self.config, floats, 7), {}, sparse, 7)
+            if sparse:  # version 1 differs in the data section's end padding (see above), version 2 does not
+                with open(self.path("ts7.pnm"), "rb") as a, open(self.path("py7.pnm"), "rb") as b:
+                    self.assertEqual(a.read(), b.read())
+            info, _ = self._node_parse(self.path("py7.pnm"))
+            self.assertEqual((info["version"], info["weightBits"]), (2 if sparse else 1, 7))
+            _, _, tp = read_pnm(self.path("py7.pnm"))
+            _, _, tt = read_pnm(self.path("ts7.pnm"))
+            for n in tp:
+                np.testing.assert_array_equal(tp[n], tt[n], n)
 
     def test_python_v2_parses_in_ts_with_same_weights(self):
         torch.manual_seed(1)
