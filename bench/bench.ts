@@ -4,22 +4,27 @@
  * run, and batch throughput of the CLI on all cores.
  *
  *   node dist/bench/bench.js [--quick] [--out report] [--audio WAV] [--model PNM]
- *        [--no-peers] [--no-throughput]
+ *        [--no-peers] [--no-throughput] [--no-density] [--relaxed-node PATH]
  *
  * Model: --model, else weights/default.pnm if it exists, else a random model
  * of width 256 (the cost depends on the shape, not on the weights). Audio:
  * /work/shared/data/samples/speech_noisy_snr0.wav (looped as needed).
  * Writes OUT/bench.json and OUT/bench.md. Default run about 3 minutes,
- * --quick about 30 s.
+ * --quick about 30 s, plus the density section (bench/density.ts: block-
+ * sparse models at densities 1.0-0.1, plain and relaxed SIMD, against
+ * RNNoise's SIMD build; about 2-3 minutes, --quick under one; skipped
+ * with --no-density). Its relaxed column runs in a child Node when this
+ * one does not choose the relaxed build: --relaxed-node PATH names that
+ * Node (default: this one with --experimental-wasm-relaxed-simd --no-liftoff).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { arch, cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Denoiser } from "../host/denoiser.js";
 import { parseModelFile, weightCount } from "../host/model-file.js";
-import { decodeWav } from "../host/wav.js";
 import { compileWasm } from "../host/wasm.js";
 import { makeConfig, randomModelFile } from "../lab/random-model.js";
+import { densitySection, densityTable, loadAudio, type DensityResult } from "./density.js";
 import { peerSpeeds, type PeerSpeed } from "./peer-speed.js";
 import { benchModel, denoiserChunks, denoiserFrames, longRunMemory, rawFrames, rawInstance, rotate, networkSteps, stageSamplers, stagesFrom, summarise, type FrameCost, type MemoryReport, type Sampler, type Stage } from "./speed.js";
 import { DEFAULT_INPUT, defaultPoolSizes, runPool, type ThroughputResult } from "./throughput.js";
@@ -27,10 +32,10 @@ import { fmt, mdTable, median, pctCore, textTable, xRealTime } from "./timing.js
 
 const WIDTHS = [128, 192, 256, 384, 512];
 
-interface Opts { quick: boolean; out: string; audio: string; model?: string; peers: boolean; throughput: boolean }
+interface Opts { quick: boolean; out: string; audio: string; model?: string; peers: boolean; throughput: boolean; density: boolean; relaxedNode?: string }
 
 function parseArgs(argv: string[]): Opts {
-  const o: Opts = { quick: false, out: "report", audio: DEFAULT_INPUT, peers: true, throughput: true };
+  const o: Opts = { quick: false, out: "report", audio: DEFAULT_INPUT, peers: true, throughput: true, density: true };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = () => { const x = argv[++i]; if (x === undefined) throw new Error(`${k} needs a value`); return x; };
@@ -40,6 +45,8 @@ function parseArgs(argv: string[]): Opts {
     else if (k === "--model") o.model = v();
     else if (k === "--no-peers") o.peers = false;
     else if (k === "--no-throughput") o.throughput = false;
+    else if (k === "--no-density") o.density = false;
+    else if (k === "--relaxed-node") o.relaxedNode = v();
     else if (k === "-h" || k === "--help") {
       console.log(readFileSync(new URL(import.meta.url), "utf8").split("*/")[0]);
       process.exit(0);
@@ -48,18 +55,13 @@ function parseArgs(argv: string[]): Opts {
   return o;
 }
 
-function loadAudio(path: string): Float32Array {
-  const w = decodeWav(new Uint8Array(readFileSync(path)));
-  if (w.info.sampleRate !== 48000) throw new Error(`${path}: need 48 kHz audio, got ${w.info.sampleRate}`);
-  return w.channels[0];
-}
-
 interface Results {
   date: string; node: string; arch: string; cpu: string; cores: number; loadAverage: number; quick: boolean;
   model: string; audio: string;
   whole: { denoiser: FrameCost; raw: FrameCost; scalar: FrameCost; worklet128: FrameCost; unity: FrameCost };
   stages: Stage[]; other: number;
   peers: PeerSpeed[];
+  density: DensityResult | null;
   widths: { width: number; weights: number; bytes: number; networkUs: number; frame: FrameCost }[];
   memory: MemoryReport;
   throughput: ThroughputResult[];
@@ -118,6 +120,12 @@ async function measure(o: Opts): Promise<Results> {
     peers = await peerSpeeds(audio, m.bytes, q ? 6 : 21, q ? 2 : 5, log);
   }
 
+  let density: DensityResult | null = null;
+  if (o.density) {
+    log("cost against density (block-sparse models, plain and relaxed, with RNNoise's SIMD build)...");
+    density = await densitySection({ audio: o.audio, seconds: q ? 4 : 11, rounds: q ? 2 : 5, relaxedEnv: o.relaxedNode ? { node: o.relaxedNode } : {}, log });
+  }
+
   const throughput: ThroughputResult[] = [];
   if (o.throughput) {
     const dir = mkdtempSync(join(tmpdir(), "percepnet-bench-"));
@@ -137,7 +145,7 @@ async function measure(o: Opts): Promise<Results> {
   return {
     date: new Date().toISOString(), node: process.version, arch: arch(), cpu: cpus()[0]?.model ?? "?", cores: cpus().length, loadAverage: load, quick: q,
     model: m.label, audio: o.audio,
-    whole, stages, other, peers, widths, memory, throughput,
+    whole, stages, other, peers, density, widths, memory, throughput,
   };
 }
 
@@ -167,6 +175,7 @@ function tables(r: Results): [string, string[], string[][], string][] {
         ours && !ours.skipped ? fmt(p.usPerFrame / ours.usPerFrame, 2) : "-", fmt(p.setupMs, 1)]),
       "Steady-state slope of whole-signal run() times (long minus 1 s signal; a mean over frames, so above the per-frame median), which cancels each system's per-run set-up; systems interleaved in rounds, median of rounds. GTCRN runs a 16 kHz model inside its worklet."]);
   }
+  if (r.density) out.push(densityTable(r.density));
   out.push(["Cost vs network width (random models)", ["width", "weights", "model KiB", "network us", "frame us", "% of one core"],
     r.widths.map((w) => [String(w.width), `${(w.weights / 1e6).toFixed(2)} M`, fmt(w.bytes / 1024, 0), us(w.networkUs), us(w.frame.median), fmt(pctCore(w.frame.median), 2)]),
     "Width = conv1, conv2 and each of the 3 GRUs; dense 128, gru_r 128. Network = one step (modelRunRepeat(1)), frame = processFrame(), medians of single timings, widths interleaved."]);

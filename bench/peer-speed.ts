@@ -43,12 +43,27 @@ function loopTo(audio: Float32Array, seconds: number): Float32Array {
  */
 export async function peerSpeeds(audio: Float32Array, model: Uint8Array | null, seconds: number, rounds: number,
   log: (s: string) => void = () => {}): Promise<PeerSpeed[]> {
-  const short = loopTo(audio, 1), long = loopTo(audio, seconds);
-  const out: PeerSpeed[] = [];
-  const factories: [string, () => Promise<Enhancer>][] = [
+  return speedsOf([
     ["ours", () => createOurs(model ? { model } : {})],
     ...PEER_NAMES.map((n) => [n, ENHANCERS.get(n)!] as [string, () => Promise<Enhancer>]),
-  ];
+  ], audio, seconds, rounds, log);
+}
+
+/** A system to time: its name (if its factory fails) and its factory. */
+export type SystemFactory = [string, () => Promise<Enhancer>];
+
+/**
+ * Time each system of `factories` the same way (steady-state slope of
+ * run() on `audio` looped to `seconds` against `shortSeconds`, the systems
+ * interleaved in `rounds` rounds after a warm-up round, median of rounds);
+ * a system whose factory or run fails is returned with `skipped`. Results in
+ * the order of `factories`.
+ */
+export async function speedsOf(factories: SystemFactory[], audio: Float32Array, seconds: number, rounds: number,
+  log: (s: string) => void = () => {}, shortSeconds = 1): Promise<PeerSpeed[]> {
+  if (!(seconds > shortSeconds)) throw new Error(`speedsOf: the long signal (${seconds} s) must be longer than the short one (${shortSeconds} s)`);
+  const short = loopTo(audio, shortSeconds), long = loopTo(audio, seconds);
+  const out: PeerSpeed[] = [];
   const systems: Enhancer[] = [];
   for (const [name, make] of factories) {
     try {
@@ -62,7 +77,7 @@ export async function peerSpeeds(audio: Float32Array, model: Uint8Array | null, 
   // spell of the shared machine hits every system alike; round 0 is warm-up.
   const ts = new Map<Enhancer, number[]>(), tl = new Map<Enhancer, number[]>();
   const failed = new Map<Enhancer, string>();
-  for (let r = 0; r <= rounds; r++) {
+  for (let r = 0; r <= Math.max(1, rounds); r++) {
     for (const sys of systems) {
       if (failed.has(sys)) continue;
       try {

@@ -5,13 +5,14 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isCurrent, makeMixturesArgs } from "../bench/default-testset.js";
+import { DENSITIES, RELAXED_NODE_FLAGS, densitySection, densityShapes, densityTable, planRelaxed } from "../bench/density.js";
 import { rawInstance, rotate } from "../bench/speed.js";
 import { runPool } from "../bench/throughput.js";
 import { median, quantile } from "../bench/timing.js";
 import { parseModelFile } from "../host/model-file.js";
 import { encodeWav } from "../host/wav.js";
 import { makeConfig, randomModelFile } from "../lab/random-model.js";
-import { f32, readSample, wasmModule, TEST_WASM } from "./util.js";
+import { f32, readSample, wasmModule, SAMPLES, TEST_WASM } from "./util.js";
 
 test("median and quantile", () => {
   assert.equal(median([3, 1, 2]), 2);
@@ -92,4 +93,66 @@ test("the default eval test set is reused only while its parameters match", () =
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("density section: the shapes are the paper size and each shipped model's, coinciding shapes merged", () => {
+  const shapes = densityShapes();
+  assert.deepEqual(shapes.map((s) => s.label), ["width 512 (paper size, default.pnm)", "width 192 (small.pnm)"]);
+  assert.deepEqual(shapes[0].config, makeConfig(512));
+});
+
+test("density section: where the relaxed build is timed", () => {
+  assert.equal(planRelaxed({ chooseBuild: () => "relaxed" }).kind, "in-process");
+  const seen: string[][] = [];
+  const flagged = planRelaxed({ chooseBuild: () => "simd", probeChild: (_n, a) => { seen.push(a); return a.length ? "v20.20.2" : null; } });
+  assert.deepEqual(flagged.kind === "child" && flagged.args, RELAXED_NODE_FLAGS);
+  assert.match(flagged.kind === "child" ? flagged.runtime : "", /node v20\.20\.2 .*Liftoff off/);
+  assert.deepEqual(seen, [RELAXED_NODE_FLAGS], "this Node is only tried with the flags");
+  const named = planRelaxed({ chooseBuild: () => "simd", node: "/opt/node24", probeChild: (n, a) => (n === "/opt/node24" && !a.length ? "v24.1.0" : null) });
+  assert.deepEqual(named.kind === "child" && [named.node, named.args], ["/opt/node24", []], "a named Node 22+ runs unflagged");
+  const none = planRelaxed({ chooseBuild: () => "simd", probeChild: () => null });
+  assert.equal(none.kind, "skip");
+  assert.match(none.kind === "skip" ? none.why : "", /does not validate relaxed SIMD/);
+});
+
+// Tiny models and signals: the shape of the section, not its figures.
+const tiny = { audio: `${SAMPLES}/speech_noisy_snr0.wav`, seconds: 0.6, shortSeconds: 0.3, rounds: 1,
+  shapes: [{ label: "width 32", config: makeConfig(32) }, { label: "width 48", config: makeConfig(48) }] };
+
+test("density section: a row per shape and density, ratios to RNNoise, and a skip line when no runtime runs relaxed SIMD", async () => {
+  const r = await densitySection({ ...tiny, relaxedEnv: { chooseBuild: () => "simd", probeChild: () => null } });
+  assert.deepEqual(r.rows.map((x) => `${x.width}/${x.density}`), [32, 48].flatMap((w) => DENSITIES.map((d) => `${w}/${d}`)));
+  for (const x of r.rows) {
+    assert.ok(Number.isFinite(x.plainUs) && Number.isFinite(x.plainRatio), `plain figures of ${x.width}/${x.density}`);
+    assert.ok(Math.abs(x.plainRatio * r.rnnoiseUs.plain - x.plainUs) < 1e-6 * Math.abs(x.plainUs) + 1e-9, "ratio = ours / RNNoise of the same run");
+    assert.equal(x.relaxedUs, null);
+    assert.equal(x.relaxedRatio, null);
+  }
+  // Block-sparse files shrink with the density: the size column is the files'.
+  const w32 = r.rows.filter((x) => x.width === 32).map((x) => x.mb);
+  assert.ok(w32.every((v, i) => i === 0 || v < w32[i - 1]), `sizes ${w32}`);
+  assert.equal(r.relaxed.how, "skip");
+  const [title, head, rows, note] = densityTable(r);
+  assert.match(title, /Cost against density/);
+  assert.equal(rows.length, 10);
+  assert.ok(rows.every((row) => row.length === head.length && row[head.indexOf("relaxed us")] === "-" && row[head.indexOf("plain / RNNoise")] !== "-"));
+  assert.match(note, /relaxed: skipped \(.*does not validate relaxed SIMD/);
+});
+
+test("density section: the relaxed column from this runtime or its child process", { timeout: 120_000 }, async () => {
+  const plan = planRelaxed();
+  const r = await densitySection({ ...tiny, shapes: tiny.shapes.slice(0, 1), densities: [1, 0.3] });
+  assert.equal(r.rows.length, 2);
+  if (plan.kind === "skip") {
+    assert.equal(r.relaxed.how, "skip");
+    assert.match(densityTable(r)[3], /relaxed: skipped/);
+    return;
+  }
+  assert.equal(r.relaxed.how, plan.kind);
+  assert.ok(r.rnnoiseUs.relaxed !== null && Number.isFinite(r.rnnoiseUs.relaxed));
+  for (const x of r.rows) {
+    assert.ok(x.relaxedUs !== null && Number.isFinite(x.relaxedUs) && x.relaxedRatio !== null && Number.isFinite(x.relaxedRatio));
+    assert.ok((x.relaxedMatrices ?? 0) > 0, "7-bit models run on the relaxed kernels");
+  }
+  assert.match(densityTable(r)[3], new RegExp(`Relaxed: ${plan.kind === "child" ? "child process" : "node"}`));
 });
