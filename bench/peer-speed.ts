@@ -56,8 +56,8 @@ export type SystemFactory = [string, () => Promise<Enhancer>];
  * Time each system of `factories` the same way (steady-state slope of
  * run() on `audio` looped to `seconds` against `shortSeconds`, the systems
  * interleaved in `rounds` rounds after a warm-up round, median of rounds);
- * a system whose factory or run fails is returned with `skipped`. Results in
- * the order of `factories`.
+ * a system whose factory or run fails is returned with `skipped`. Results
+ * named and ordered as `factories` (a system may appear more than once).
  */
 export async function speedsOf(factories: SystemFactory[], audio: Float32Array, seconds: number, rounds: number,
   log: (s: string) => void = () => {}, shortSeconds = 1): Promise<PeerSpeed[]> {
@@ -65,9 +65,12 @@ export async function speedsOf(factories: SystemFactory[], audio: Float32Array, 
   const short = loopTo(audio, shortSeconds), long = loopTo(audio, seconds);
   const out: PeerSpeed[] = [];
   const systems: Enhancer[] = [];
+  const names = new Map<Enhancer, string>();
   for (const [name, make] of factories) {
     try {
-      systems.push(await make());
+      const sys = await make();
+      systems.push(sys);
+      names.set(sys, name);
     } catch (e) {
       out.push({ name, usPerFrame: NaN, setupMs: NaN, skipped: (e as Error).message });
       log(`  ${name}: skipped (${(e as Error).message})`);
@@ -93,12 +96,13 @@ export async function speedsOf(factories: SystemFactory[], audio: Float32Array, 
   }
   for (const sys of systems) {
     sys.dispose?.();
+    const name = names.get(sys)!;
     const why = failed.get(sys);
-    if (why) { out.push({ name: sys.name, usPerFrame: NaN, setupMs: NaN, skipped: why }); continue; }
+    if (why) { out.push({ name, usPerFrame: NaN, setupMs: NaN, skipped: why }); continue; }
     const s = median(ts.get(sys)!), l = median(tl.get(sys)!);
     const usPerFrame = ((l - s) * 1000) / ((long.length - short.length) / HOP);
-    out.push({ name: sys.name, usPerFrame, setupMs: Math.max(0, s - (usPerFrame * short.length) / HOP / 1000) });
-    log(`  ${sys.name}: ${usPerFrame.toFixed(1)} us per 10 ms`);
+    out.push({ name, usPerFrame, setupMs: Math.max(0, s - (usPerFrame * short.length) / HOP / 1000) });
+    log(`  ${name}: ${usPerFrame.toFixed(1)} us per 10 ms`);
   }
   const order = factories.map(([n]) => n);
   return out.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
