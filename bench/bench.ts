@@ -24,7 +24,7 @@ import { Denoiser } from "../host/denoiser.js";
 import { parseModelFile, weightCount } from "../host/model-file.js";
 import { compileWasm } from "../host/wasm.js";
 import { makeConfig, randomModelFile } from "../lab/random-model.js";
-import { densitySection, densityTable, loadAudio, type DensityResult } from "./density.js";
+import { densityCounts, densitySection, densityTable, loadAudio, type DensityResult } from "./density.js";
 import { peerSpeeds, type PeerSpeed } from "./peer-speed.js";
 import { benchModel, denoiserChunks, denoiserFrames, longRunMemory, rawFrames, rawInstance, rotate, networkSteps, stageSamplers, stagesFrom, summarise, type FrameCost, type MemoryReport, type Sampler, type Stage } from "./speed.js";
 import { DEFAULT_INPUT, defaultPoolSizes, runPool, type ThroughputResult } from "./throughput.js";
@@ -123,7 +123,7 @@ async function measure(o: Opts): Promise<Results> {
   let density: DensityResult | null = null;
   if (o.density) {
     log("cost against density (block-sparse models, plain and relaxed, with RNNoise's SIMD build)...");
-    density = await densitySection({ audio: o.audio, seconds: q ? 4 : 11, rounds: q ? 2 : 5, relaxedEnv: o.relaxedNode ? { node: o.relaxedNode } : {}, log });
+    density = await densitySection({ audio: o.audio, ...densityCounts(q), relaxedEnv: o.relaxedNode ? { node: o.relaxedNode } : {}, log });
   }
 
   const throughput: ThroughputResult[] = [];

@@ -8,18 +8,18 @@
  *
  * Models: random weights at each shape (lab/random-model.ts; the cost
  * depends on the shape and the kept blocks, not on the weights' values),
- * 7-bit (weightBits 7) so that the relaxed build runs every matrix on its
+ * 7-bit (weightBits 7) so that the relaxed build runs its matrices on the
  * relaxed kernels; the plain build runs the same files. Density d keeps a
  * random fraction d of the 4 x 16 blocks of every GRU and conv matrix and
- * stores them block-sparse (format v2); density 1.0 is the dense model (v1
- * layout, as shipped: stored sparse it would cost ~5 % more for its block
- * index, docs/ENGINE.md).
+ * stores them block-sparse (format v2); density 1.0 is the dense model
+ * (dense storage, as shipped: stored sparse it would cost ~5 % more for
+ * its block index, docs/ENGINE.md).
  *
- * Cost: the peers' method (bench/peer-speed.ts speedsOf): Denoiser.process
- * on 10 ms chunks of the same audio, the steady-state slope of whole runs,
- * interleaved in rounds with RNNoise's SIMD build (@sapphi-red's
- * AudioWorklet processor, rnnoise-sapphi-simd), so both are the full
- * per-frame pipeline measured alike.
+ * Cost: the whole pipeline as an AudioWorklet runs it, ours
+ * (Denoiser.process) and RNNoise's SIMD build (@sapphi-red's AudioWorklet
+ * processor, rnnoise-sapphi-simd) alike: 128-sample render quanta timed in
+ * groups of 15 calls (4 frames), per 10 ms, medians, every system
+ * interleaved in rounds (speed.ts denoiserChunks and rotate).
  *
  * Relaxed: in this process when host/wasm-select.ts chooseWasmBuild picks
  * the relaxed build (Node 24+); else in a child process that validates
@@ -44,10 +44,9 @@ import { chooseWasmBuild, RELAXED_SIMD_PROBE, type WasmBuild } from "../host/was
 import { Denoiser } from "../host/denoiser.js";
 import { decodeWav } from "../host/wav.js";
 import { makeConfig, randomModelFile } from "../lab/random-model.js";
-import { ENHANCERS } from "./enhancers/index.js";
-import { createOurs } from "./enhancers/ours.js";
-import { speedsOf, type PeerSpeed, type SystemFactory } from "./peer-speed.js";
+import { workletProcessor } from "./enhancers/worklet.js";
 import { DEFAULT_INPUT } from "./throughput.js";
+import { denoiserChunks, rotate, type Sampler } from "./speed.js";
 import { fmt, median, textTable } from "./timing.js";
 
 /** Kept fractions of blocks, the rows of the section. */
@@ -84,6 +83,14 @@ export function densityShapes(weightsDir = new URL("../../weights/", import.meta
   }
   return shapes;
 }
+
+/** Rounds and groups per round of `npm run bench` (and of --quick). */
+export function densityCounts(quick: boolean): { rounds: number; groups: number } {
+  return quick ? { rounds: 4, groups: 15 } : { rounds: 15, groups: 40 };
+}
+
+/** 128 samples: an AudioWorklet render quantum. */
+const QUANTUM = 128;
 
 /** How the relaxed column is measured. */
 export type RelaxedPlan =
@@ -136,7 +143,7 @@ export interface DensityRow {
 
 /** The section's figures. */
 export interface DensityResult {
-  densities: number[]; seconds: number; shortSeconds: number; rounds: number;
+  densities: number[]; rounds: number; groups: number;
   rows: DensityRow[];
   /** RNNoise's SIMD build in each run: with the plain build (this process) and with the relaxed build (null when that was skipped). */
   rnnoiseUs: { plain: number; relaxed: number | null };
@@ -145,8 +152,8 @@ export interface DensityResult {
 }
 
 /** What a run of {@link timeModels} measures. */
-interface TimeSpec { models: { key: string; path: string }[]; builds: WasmBuild[]; audio: string; seconds: number; rounds: number; shortSeconds: number }
-/** Keyed by `build/model key`: us per 10 ms, and how many matrices ran relaxed kernels. */
+interface TimeSpec { models: { key: string; path: string }[]; builds: WasmBuild[]; audio: string; rounds: number; groups: number }
+/** Keyed by `build/model key`: median us per 10 ms, and how many matrices ran relaxed kernels. */
 interface Timed { us: Record<string, number>; relaxedMatrices: Record<string, number>; rnnoiseUs: number }
 
 /** A 48 kHz mono signal from a WAV file. */
@@ -158,33 +165,45 @@ export function loadAudio(path: string): Float32Array {
 
 /**
  * Time each model on each build and RNNoise's SIMD build, all interleaved
- * in the same rounds (speedsOf). A system that could not be timed is an
- * error: the table must not have holes that look like figures.
+ * in the same rounds (rotate): both as an AudioWorklet runs them, 128-sample
+ * render quanta, timed in groups of 15 calls (4 frames), per 10 ms
+ * (speed.ts denoiserChunks); medians of the groups. RNNoise takes its turn
+ * at the start, middle and end of each round (a round of the width-512
+ * models takes a while, and the machine's speed drifts within it), its
+ * samples pooled.
  */
 async function timeModels(s: TimeSpec, log: (s: string) => void): Promise<Timed> {
   const audio = loadAudio(s.audio);
   const models = s.models.map(({ key, path }) => ({ key, model: parseModelFile(new Uint8Array(readFileSync(path))) }));
   const relaxedMatrices: Record<string, number> = {};
-  const factories: SystemFactory[] = [];
+  const ours: Record<string, Sampler> = {};
   for (const build of s.builds) {
     const wasm = await shippedWasmModule(build);
     for (const { key, model } of models) {
-      const name = `${build}/${key}`;
-      relaxedMatrices[name] = new Denoiser(wasm, { model }).engine.relaxedMatrices;
-      factories.push([name, () => createOurs({ model, wasm, name })]);
+      const d = new Denoiser(wasm, { model });
+      relaxedMatrices[`${build}/${key}`] = d.engine.relaxedMatrices;
+      ours[`${build}/${key}`] = denoiserChunks(d, audio, QUANTUM, s.groups);
     }
   }
-  // RNNoise at the start, middle and end of each round: a round of the
-  // width-512 models takes a while, and the machine's speed drifts within it.
-  const rn = (k: number): SystemFactory => [`${RNNOISE_SIMD}#${k}`, ENHANCERS.get(RNNOISE_SIMD)!];
-  const half = factories.length >> 1;
-  const all = [rn(1), ...factories.slice(0, half), rn(2), ...factories.slice(half), rn(3)];
-  const r = await speedsOf(all, audio, s.seconds, s.rounds, log, s.shortSeconds);
-  const failed = r.filter((p: PeerSpeed) => p.skipped);
-  if (failed.length) throw new Error(`density: not timed: ${failed.map((p) => `${p.name}: ${p.skipped}`).join("; ")}`);
-  const us: Record<string, number> = {};
-  for (const p of r) us[p.name] = p.usPerFrame;
-  return { us, relaxedMatrices, rnnoiseUs: median([1, 2, 3].map((k) => us[`${RNNOISE_SIMD}#${k}`])) };
+  const rnnoise = await workletProcessor(RNNOISE_SIMD);
+  try {
+    const rn = denoiserChunks(rnnoise, audio, QUANTUM, s.groups);
+    const keys = Object.keys(ours), half = keys.length >> 1;
+    const samplers: Record<string, Sampler> = { rn1: rn };
+    for (const k of keys.slice(0, half)) samplers[k] = ours[k];
+    samplers.rn2 = rn;
+    for (const k of keys.slice(half)) samplers[k] = ours[k];
+    samplers.rn3 = rn;
+    const t = rotate(samplers, s.rounds);
+    const us: Record<string, number> = {};
+    for (const k of keys) us[k] = median(t[k]);
+    const rnnoiseUs = median([...t.rn1, ...t.rn2, ...t.rn3]);
+    for (const k of keys) log(`  ${k}: ${us[k].toFixed(1)} us per 10 ms`);
+    log(`  ${RNNOISE_SIMD}: ${rnnoiseUs.toFixed(1)} us per 10 ms`);
+    return { us, relaxedMatrices, rnnoiseUs };
+  } finally {
+    rnnoise.destroy();
+  }
 }
 
 /** Run timeModels in `plan`'s child process; its JSON comes back on stdout, its log lines on stderr. */
@@ -213,10 +232,9 @@ function timeInChild(plan: Extract<RelaxedPlan, { kind: "child" }>, s: TimeSpec,
 /** Options of {@link densitySection}. */
 export interface DensityOpts {
   audio: string;
-  /** Long signal, seconds (the short one is shortSeconds, default 1). */
-  seconds: number;
+  /** Rounds after the warm-up round, and 4-frame groups per system per round. */
   rounds: number;
-  shortSeconds?: number;
+  groups: number;
   shapes?: DensityShape[];
   densities?: number[];
   relaxedEnv?: RelaxedEnv;
@@ -228,7 +246,6 @@ export async function densitySection(o: DensityOpts): Promise<DensityResult> {
   const log = o.log ?? (() => {});
   const shapes = o.shapes ?? densityShapes();
   const densities = o.densities ?? DENSITIES;
-  const shortSeconds = o.shortSeconds ?? 1;
   const dir = mkdtempSync(join(tmpdir(), "percepnet-density-"));
   try {
     const models: DensityModel[] = [];
@@ -241,7 +258,7 @@ export async function densitySection(o: DensityOpts): Promise<DensityResult> {
         models.push({ key, shape: sh.label, width: sh.config.gru, density: d, bytes: bytes.length, path });
       }
     }
-    const spec = (builds: WasmBuild[]): TimeSpec => ({ models: models.map(({ key, path }) => ({ key, path })), builds, audio: o.audio, seconds: o.seconds, rounds: o.rounds, shortSeconds });
+    const spec = (builds: WasmBuild[]): TimeSpec => ({ models: models.map(({ key, path }) => ({ key, path })), builds, audio: o.audio, rounds: o.rounds, groups: o.groups });
     const plan = planRelaxed(o.relaxedEnv);
     let plain: Timed, relaxed: Timed | null = null;
     let relaxedInfo: DensityResult["relaxed"];
@@ -272,7 +289,7 @@ export async function densitySection(o: DensityOpts): Promise<DensityResult> {
       };
     });
     return {
-      densities, seconds: o.seconds, shortSeconds, rounds: o.rounds, rows,
+      densities, rounds: o.rounds, groups: o.groups, rows,
       rnnoiseUs: { plain: plain.rnnoiseUs, relaxed: relaxed ? relaxed.rnnoiseUs : null },
       plainRuntime: `node ${process.version}`,
       relaxed: relaxedInfo,
@@ -300,7 +317,7 @@ export function densityTable(r: DensityResult): [string, string[], string[][], s
     ? `relaxed: skipped (${r.relaxed.skipped}).`
     : `Relaxed: ${r.relaxed.runtime}; RNNoise's SIMD build timed again in that run: ${fmt(r.rnnoiseUs.relaxed, 1)} us per 10 ms. Matrices on relaxed kernels per model: ${[...new Set(r.rows.map((x) => x.relaxedMatrices))].join(", ")}.`;
   const note = `Random 7-bit weights at each shape (the cost depends on the shape and the kept blocks, not on the values; lab/random-model.ts). Density d: a random fraction d of the 4 x 16 blocks of every GRU and conv matrix kept, stored block-sparse (format v2); 1.0 is the dense model; the other layers stay dense. `
-    + `Cost: the whole pipeline, Denoiser.process on 10 ms chunks, timed like the peers (steady-state slope of ${r.seconds} s against ${r.shortSeconds} s runs, median of ${r.rounds} interleaved rounds, a mean over frames) together with RNNoise's SIMD build (${RNNOISE_SIMD}, timed at the start, middle and end of each round, the median of the three): ${fmt(r.rnnoiseUs.plain, 1)} us per 10 ms in the plain run (${r.plainRuntime}). `
+    + `Cost: the whole pipeline as an AudioWorklet runs it, ours (Denoiser.process) and RNNoise's SIMD build (${RNNOISE_SIMD}'s worklet processor) alike: 128-sample quanta timed in groups of 15 calls (4 frames), per 10 ms, the median of ${r.rounds} x ${r.groups} groups, every system interleaved in rounds after a warm-up round (RNNoise at the start, middle and end of each). RNNoise: ${fmt(r.rnnoiseUs.plain, 1)} us per 10 ms in the plain run (${r.plainRuntime}). `
     + `Plain and relaxed builds run the same files and give the same bits. MB = 10^6 bytes of the .pnm file. Last column: the issue 27 ship rule's cost and size limits (quality not judged here). ${relaxedLine}`;
   return ["Cost against density (block-sparse models vs RNNoise's SIMD build)", head, rows, note];
 }
@@ -316,7 +333,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     const arg = (k: string) => { const i = argv.indexOf(k); return i >= 0 ? argv[i + 1] : undefined; };
     const quick = argv.includes("--quick");
     const node = arg("--relaxed-node");
-    const r = await densitySection({ audio: arg("--audio") ?? DEFAULT_INPUT, seconds: quick ? 4 : 11, rounds: quick ? 2 : 5, relaxedEnv: node ? { node } : {}, log });
+    const r = await densitySection({ audio: arg("--audio") ?? DEFAULT_INPUT, ...densityCounts(quick), relaxedEnv: node ? { node } : {}, log });
     const [title, h, rows, note] = densityTable(r);
     console.log(`${title}\n${textTable(h, rows)}\n${note}`);
   }

@@ -116,12 +116,13 @@ export function denoiserFrames(d: Denoiser, audio: Float32Array, n: number): Sam
 
 /**
  * Denoiser.process() on `chunk`-sample blocks (128 = an AudioWorklet render
- * quantum). The calls are timed in groups that span whole frames (for 128:
+ * quantum), or anything with such a process(input, output) (a peer's
+ * AudioWorklet processor, bench/density.ts). The calls are timed in groups that span whole frames (for 128:
  * 15 calls = 4 frames, under a millisecond), `groups` per call, as the cost
  * per 10 ms: short intervals, so their median is comparable to the per-frame
  * medians.
  */
-export function denoiserChunks(d: Denoiser, audio: Float32Array, chunk: number, groups: number): Sampler {
+export function denoiserChunks(d: Pick<Denoiser, "process"> | { process(input: Float32Array, output: Float32Array): void }, audio: Float32Array, chunk: number, groups: number): Sampler {
   const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
   const span = (chunk * HOP) / gcd(chunk, HOP); // samples in a whole number of calls and of frames
   const calls = span / chunk, frames = span / HOP;

@@ -116,7 +116,7 @@ test("density section: where the relaxed build is timed", () => {
 });
 
 // Tiny models and signals: the shape of the section, not its figures.
-const tiny = { audio: `${SAMPLES}/speech_noisy_snr0.wav`, seconds: 0.6, shortSeconds: 0.3, rounds: 1,
+const tiny = { audio: `${SAMPLES}/speech_noisy_snr0.wav`, rounds: 1, groups: 2,
   shapes: [{ label: "width 32", config: makeConfig(32) }, { label: "width 48", config: makeConfig(48) }] };
 
 test("density section: a row per shape and density, ratios to RNNoise, and a skip line when no runtime runs relaxed SIMD", async () => {

@@ -59,22 +59,43 @@ export const WORKLET_VARIANTS: Variant[] = [
   { name: "gtcrn", worklet: "gtcrnWorklet.js", id: "gtcrn", wasm: "gtcrn.wasm" },
 ];
 
-/** Instantiate one worklet processor as an Enhancer. */
-export async function createWorklet(v: Variant): Promise<Enhancer> {
+/** A constructor for one variant's processor, and its wasm bytes. */
+async function loadVariant(v: Variant): Promise<() => Promise<Processor>> {
   installScope();
   await import(`${PKG}/${v.worklet}`);
   const ctor = registry.get(`${PKG}/${v.id}`);
   if (!ctor) throw new Error(`${v.worklet} did not register ${PKG}/${v.id}`);
   const wasmBinary = readFileSync(require.resolve(`${PKG}/${v.wasm}`));
   const buffer = wasmBinary.buffer.slice(wasmBinary.byteOffset, wasmBinary.byteOffset + wasmBinary.byteLength);
+  return async () => {
+    const proc = constructOutsideNode(ctor, { processorOptions: { wasmBinary: buffer, maxChannels: 1 } });
+    // The processor instantiates its wasm asynchronously and passes audio
+    // through silently until then; wait for it so no input is dropped.
+    for (let i = 0; i < 2000 && !proc.processor; i++) await new Promise((r) => setTimeout(r, 1));
+    if (!proc.processor) throw new Error(`${v.name}: worklet never became ready`);
+    return proc;
+  };
+}
+
+/**
+ * A ready processor of the variant named `name`, as the audio thread holds
+ * it: process(in, out) takes one 128-sample render quantum (for timing its
+ * steady state call by call, bench/density.ts).
+ */
+export async function workletProcessor(name: string): Promise<{ process(input: Float32Array, output: Float32Array): void; destroy(): void }> {
+  const v = WORKLET_VARIANTS.find((x) => x.name === name);
+  if (!v) throw new Error(`no worklet variant ${name}`);
+  const proc = await (await loadVariant(v))();
+  return { process: (i, o) => { proc.process([[i]], [[o]], {}); }, destroy: () => proc.destroy() };
+}
+
+/** Instantiate one worklet processor as an Enhancer. */
+export async function createWorklet(v: Variant): Promise<Enhancer> {
+  const make = await loadVariant(v);
   return {
     name: v.name,
     async run(x: Float32Array): Promise<Float32Array> {
-      const proc = constructOutsideNode(ctor, { processorOptions: { wasmBinary: buffer, maxChannels: 1 } });
-      // The processor instantiates its wasm asynchronously and passes audio
-      // through silently until then; wait for it so no input is dropped.
-      for (let i = 0; i < 2000 && !proc.processor; i++) await new Promise((r) => setTimeout(r, 1));
-      if (!proc.processor) throw new Error(`${v.name}: worklet never became ready`);
+      const proc = await make();
       const y = new Float32Array(x.length);
       const inBlock = new Float32Array(QUANTUM), outBlock = new Float32Array(QUANTUM);
       try {
