@@ -43,34 +43,16 @@ function loopTo(audio: Float32Array, seconds: number): Float32Array {
  */
 export async function peerSpeeds(audio: Float32Array, model: Uint8Array | null, seconds: number, rounds: number,
   log: (s: string) => void = () => {}): Promise<PeerSpeed[]> {
-  return speedsOf([
+  const short = loopTo(audio, 1), long = loopTo(audio, seconds);
+  const out: PeerSpeed[] = [];
+  const factories: [string, () => Promise<Enhancer>][] = [
     ["ours", () => createOurs(model ? { model } : {})],
     ...PEER_NAMES.map((n) => [n, ENHANCERS.get(n)!] as [string, () => Promise<Enhancer>]),
-  ], audio, seconds, rounds, log);
-}
-
-/** A system to time: its name (if its factory fails) and its factory. */
-export type SystemFactory = [string, () => Promise<Enhancer>];
-
-/**
- * Time each system of `factories` the same way (steady-state slope of
- * run() on `audio` looped to `seconds` against `shortSeconds`, the systems
- * interleaved in `rounds` rounds after a warm-up round, median of rounds);
- * a system whose factory or run fails is returned with `skipped`. Results
- * named and ordered as `factories` (a system may appear more than once).
- */
-export async function speedsOf(factories: SystemFactory[], audio: Float32Array, seconds: number, rounds: number,
-  log: (s: string) => void = () => {}, shortSeconds = 1): Promise<PeerSpeed[]> {
-  if (!(seconds > shortSeconds)) throw new Error(`speedsOf: the long signal (${seconds} s) must be longer than the short one (${shortSeconds} s)`);
-  const short = loopTo(audio, shortSeconds), long = loopTo(audio, seconds);
-  const out: PeerSpeed[] = [];
+  ];
   const systems: Enhancer[] = [];
-  const names = new Map<Enhancer, string>();
   for (const [name, make] of factories) {
     try {
-      const sys = await make();
-      systems.push(sys);
-      names.set(sys, name);
+      systems.push(await make());
     } catch (e) {
       out.push({ name, usPerFrame: NaN, setupMs: NaN, skipped: (e as Error).message });
       log(`  ${name}: skipped (${(e as Error).message})`);
@@ -80,7 +62,7 @@ export async function speedsOf(factories: SystemFactory[], audio: Float32Array, 
   // spell of the shared machine hits every system alike; round 0 is warm-up.
   const ts = new Map<Enhancer, number[]>(), tl = new Map<Enhancer, number[]>();
   const failed = new Map<Enhancer, string>();
-  for (let r = 0; r <= Math.max(1, rounds); r++) {
+  for (let r = 0; r <= rounds; r++) {
     for (const sys of systems) {
       if (failed.has(sys)) continue;
       try {
@@ -96,13 +78,12 @@ export async function speedsOf(factories: SystemFactory[], audio: Float32Array, 
   }
   for (const sys of systems) {
     sys.dispose?.();
-    const name = names.get(sys)!;
     const why = failed.get(sys);
-    if (why) { out.push({ name, usPerFrame: NaN, setupMs: NaN, skipped: why }); continue; }
+    if (why) { out.push({ name: sys.name, usPerFrame: NaN, setupMs: NaN, skipped: why }); continue; }
     const s = median(ts.get(sys)!), l = median(tl.get(sys)!);
     const usPerFrame = ((l - s) * 1000) / ((long.length - short.length) / HOP);
-    out.push({ name, usPerFrame, setupMs: Math.max(0, s - (usPerFrame * short.length) / HOP / 1000) });
-    log(`  ${name}: ${usPerFrame.toFixed(1)} us per 10 ms`);
+    out.push({ name: sys.name, usPerFrame, setupMs: Math.max(0, s - (usPerFrame * short.length) / HOP / 1000) });
+    log(`  ${sys.name}: ${usPerFrame.toFixed(1)} us per 10 ms`);
   }
   const order = factories.map(([n]) => n);
   return out.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));

@@ -5,15 +5,12 @@
  */
 import { Denoiser, resolveModel, type DenoiserOptions, type ModelSource } from "../../host/denoiser.js";
 import { enhanceOracle } from "../../host/offline.js";
-import type { WasmSource } from "../../host/wasm.js";
 import { EnhancerUnavailable, type Enhancer } from "./types.js";
 
 /** Options passed through to Denoiser.create. */
 export interface OursOptions {
   model?: ModelSource;
   name?: string;
-  /** The build to run (default: the one host/wasm-select.ts chooses for this runtime). */
-  wasm?: WasmSource;
   /** Denoiser settings to evaluate instead of the defaults (e.g. postfilter off). */
   settings?: Pick<DenoiserOptions, "comb" | "postfilter" | "attenuationLimitDb">;
 }
@@ -26,7 +23,7 @@ export async function createOurs(opts: OursOptions = {}): Promise<Enhancer> {
   } catch (e) {
     throw new EnhancerUnavailable(`ours: no model: ${(e as Error).message}`);
   }
-  const settings = { ...opts.settings ?? {}, ...(opts.wasm !== undefined ? { wasm: opts.wasm } : {}) };
+  const settings = opts.settings ?? {};
   const probe = await Denoiser.create({ ...settings, model });
   return {
     name: opts.name ?? "ours",
