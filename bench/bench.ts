@@ -12,7 +12,7 @@
  * Writes OUT/bench.json and OUT/bench.md. Default run about 3 minutes,
  * --quick about 30 s, plus the density section (bench/density.ts: block-
  * sparse models at densities 1.0-0.1, plain and relaxed SIMD, against
- * RNNoise's SIMD build; about 2-3 minutes, --quick under one; skipped
+ * RNNoise's SIMD build; about 1-2 minutes, --quick about 10 s; skipped
  * with --no-density). Its relaxed column runs in a child Node when this
  * one does not choose the relaxed build: --relaxed-node PATH names that
  * Node (default: this one with --experimental-wasm-relaxed-simd --no-liftoff).
