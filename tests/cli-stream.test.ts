@@ -81,8 +81,10 @@ test("memory stays flat: a 20-minute file peaks at about the RSS of a 1-minute o
     await fs.rm(out);
   }
   // A whole-file CLI holds 20 minutes as bytes + floats in + floats out: > 400 MB more.
+  // The margin is 100 MB, not tighter: on a loaded machine V8 collects later
+  // (66 MB against 112 MB was seen once under load average 6, 70 against 91 alone).
   console.log(`peak RSS: ${rss.map((v) => v.toFixed(0)).join(" MB (1 min), ")} MB (20 min)`);
-  assert.ok(rss[1] < rss[0] + 40, `peak RSS ${rss[0].toFixed(0)} MB for 1 min, ${rss[1].toFixed(0)} MB for 20 min`);
+  assert.ok(rss[1] < rss[0] + 100, `peak RSS ${rss[0].toFixed(0)} MB for 1 min, ${rss[1].toFixed(0)} MB for 20 min`);
 });
 
 test("float input beyond +18 dBFS is scaled down and back with a warning, not clipped", async () => {
