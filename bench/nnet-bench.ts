@@ -22,9 +22,9 @@ import { compileWasm } from "../host/wasm.js";
 import { Engine, type TestHookExports } from "../host/engine.js";
 import { NetworkRunner } from "../lab/network-runner.js";
 import { readFileSync } from "node:fs";
-import { dequantize, parseModelFile, toBlocks, weightCount, writeModelFile, type ParsedModel } from "../host/model-file.js";
+import { parseModelFile, toBlocks, weightCount, type ParsedModel } from "../host/model-file.js";
 import { relaxedSimdSupported } from "../host/wasm-select.js";
-import { makeConfig, randomFeatures, randomModelFile, rng } from "../lab/random-model.js";
+import { makeConfig, randomFeatures, randomModelFile, rng, to7BitFile } from "../lab/random-model.js";
 
 type KernelExports = TestHookExports;
 
@@ -178,11 +178,6 @@ function relaxedKernels(exS: KernelExports, exR: KernelExports, rows: number, co
   return [rows * cols * reps / t[0], rows * cols * reps / t[1]];
 }
 
-/** `m` re-quantised to 7 bits (what training.export --weight-bits 7 writes from the floats). */
-function to7(m: ParsedModel): ParsedModel {
-  return parseModelFile(writeModelFile(m.config, dequantize(m), m.meta, { weightBits: 7 }));
-}
-
 /** us per network step of each (module, model) pair, interleaved rounds. */
 function stepCosts(pairs: [WebAssembly.Module, ParsedModel][]): number[] {
   const frames = quick ? 50 : 200;
@@ -211,7 +206,7 @@ function relaxedSection(simd: WebAssembly.Module, exS: KernelExports): void {
   const us = (v: number) => v.toFixed(1).padStart(8);
   console.log("network step, us: 8-bit model on plain SIMD | 7-bit model on plain SIMD | 7-bit model on relaxed SIMD (ratio relaxed / plain, same 7-bit model)");
   for (const name of ["default", "small"]) {
-    const m8 = parseModelFile(readFileSync(new URL(`../../weights/${name}.pnm`, import.meta.url))), m7 = to7(m8);
+    const m8 = parseModelFile(readFileSync(new URL(`../../weights/${name}.pnm`, import.meta.url))), m7 = parseModelFile(to7BitFile(m8));
     const [a, b, c] = stepCosts([[simd, m8], [simd, m7], [relaxed, m7]]);
     console.log(`  ${`${name}.pnm`.padEnd(12)} ${us(a)} ${us(b)} ${us(c)}   ratio ${(c / b).toFixed(2)}`);
   }

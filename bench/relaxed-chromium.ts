@@ -16,14 +16,13 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
-import { dequantize, parseModelFile, writeModelFile } from "../host/model-file.js";
-import { makeConfig, randomModelFile } from "../lab/random-model.js";
+import { parseModelFile } from "../host/model-file.js";
+import { makeConfig, randomModelFile, to7BitFile } from "../lab/random-model.js";
 
 const ROOT = new URL("../../", import.meta.url);
 const quick = process.argv.includes("--quick");
 const DENSITIES = [1.0, 0.5, 0.3, 0.2, 0.1];
 
-const to7 = (b: Uint8Array) => { const m = parseModelFile(b); return writeModelFile(m.config, dequantize(m), {}, { weightBits: 7 }); };
 const read = (p: string) => new Uint8Array(readFileSync(new URL(p, ROOT)));
 
 const files: Record<string, [string, Uint8Array | string]> = {
@@ -36,7 +35,7 @@ const models: string[] = [];
 for (const name of ["default", "small"]) {
   const b = read(`weights/${name}.pnm`);
   files[`/${name}-8.pnm`] = ["application/octet-stream", b];
-  files[`/${name}-7.pnm`] = ["application/octet-stream", to7(b)];
+  files[`/${name}-7.pnm`] = ["application/octet-stream", to7BitFile(parseModelFile(b))];
   models.push(`${name}-8`, `${name}-7`);
 }
 for (const d of DENSITIES) {

@@ -10,7 +10,8 @@
  * their whole range), biases uniform in +-0.1.
  */
 import {
-  DEFAULT_CONFIG, SPARSE_COLS, SPARSE_ROWS, layerSpecs, writeModelFile, type FloatTensors, type ModelConfig,
+  DEFAULT_CONFIG, SPARSE_COLS, SPARSE_ROWS, dequantize, layerSpecs, writeModelFile, type FloatTensors, type ModelConfig,
+  type ParsedModel,
 } from "../host/model-file.js";
 import { mulberry32 as rng } from "./dataset/rng.js";
 /** Seeded uniform PRNG (mulberry32). */
@@ -24,6 +25,15 @@ export function makeConfig(width: number, opts: { dense?: number; gruR?: number;
     conv1: { k: d.conv1.k, out: width }, conv2: { k: d.conv2.k, out: width },
     gru: width, gruLayers: opts.gruLayers ?? d.gruLayers, gruR: opts.gruR ?? d.gruR, vad: opts.vad ?? d.vad,
   };
+}
+
+/**
+ * The file of `m` re-quantised to 7-bit weights (what `training.export
+ * --weight-bits 7` writes from the floats, here from the dequantised ones),
+ * for running a trained model on the relaxed-SIMD kernels in tests and benches.
+ */
+export function to7BitFile(m: ParsedModel): Uint8Array {
+  return writeModelFile(m.config, dequantize(m), m.meta, { weightBits: 7 });
 }
 
 /** Random float tensors for a configuration. */

@@ -11,8 +11,8 @@ import type { AddressInfo } from "node:net";
 import type { Page } from "playwright-core";
 import { Denoiser } from "../host/denoiser.js";
 import { workletDelay } from "../host/worklet/processor.js";
-import { makeConfig, randomModelFile } from "../lab/random-model.js";
-import { kernelMatrices, to7Bit } from "./relaxed-checks.js";
+import { makeConfig, randomModelFile, to7BitFile } from "../lab/random-model.js";
+import { kernelMatrices } from "./relaxed-checks.js";
 import { parseModelFile } from "../host/model-file.js";
 import { ROOT, readSample, wasmModule } from "./util.js";
 
@@ -65,6 +65,17 @@ function serveFolder(root: string, allowed: (path: string) => boolean): RequestL
   };
 }
 
+/** A server of in-memory files (path -> [content type, body]), 404 for others; `log` gets "PATH STATUS" per request. */
+function serveFiles(files: Record<string, [string, Uint8Array | string]>, log?: string[]): RequestListener {
+  return (req, res) => {
+    const path = new URL(req.url ?? "/", "http://x").pathname;
+    const f = files[path];
+    log?.push(`${path} ${f ? 200 : 404}`);
+    if (!f) { res.writeHead(404).end(); return; }
+    res.writeHead(200, { "content-type": f[0] }).end(f[1]);
+  };
+}
+
 const PAGE = `<!doctype html><meta charset="utf-8"><script type="module">
 import { PercepNetNode } from "/percepnet-node.js";
 window.render = async (bypass) => {
@@ -110,13 +121,7 @@ test("worklet in headless Chromium matches the Node Denoiser (after the worklet'
       "/input.f32": ["application/octet-stream", new Uint8Array(x.slice().buffer)],
     };
     const requests: string[] = [];
-    await withPage((req, res) => {
-      const path = new URL(req.url ?? "/", "http://x").pathname;
-      const f = files[path];
-      requests.push(`${path} ${f ? 200 : 404}`);
-      if (!f) { res.writeHead(404).end(); return; }
-      res.writeHead(200, { "content-type": f[0] }).end(f[1]);
-    }, async (page, origin) => {
+    await withPage(serveFiles(files, requests), async (page, origin) => {
       const errors: string[] = [];
       page.on("pageerror", (e) => errors.push(e.message));
       await page.goto(`${origin}/`);
@@ -223,9 +228,7 @@ test("relaxed SIMD in headless Chromium: percepnet-relaxed.wasm == percepnet.was
       "dense8.pnm": randomModelFile(makeConfig(32), 24),
     };
     // a shipped model re-quantised to 7 bits, as training.export --weight-bits 7 writes it
-    const small7 = to7Bit(readFileSync(`${ROOT}weights/small.pnm`));
-    const { writeModelFile, dequantize } = await import("../host/model-file.js");
-    models["small7.pnm"] = writeModelFile(small7.config, dequantize(small7), {}, { weightBits: 7 });
+    models["small7.pnm"] = to7BitFile(parseModelFile(readFileSync(`${ROOT}weights/small.pnm`)));
     const files: Record<string, [string, Uint8Array | string]> = {
       "/": ["text/html", RELAXED_PAGE],
       "/percepnet.js": ["text/javascript", readFileSync(`${BUNDLE}/percepnet.js`)],
@@ -233,11 +236,7 @@ test("relaxed SIMD in headless Chromium: percepnet-relaxed.wasm == percepnet.was
       "/percepnet-relaxed.wasm": ["application/wasm", readFileSync(`${BUNDLE}/percepnet-relaxed.wasm`)],
     };
     for (const [n, b] of Object.entries(models)) files[`/${n}`] = ["application/octet-stream", b];
-    await withPage((req, res) => {
-      const f = files[new URL(req.url ?? "/", "http://x").pathname];
-      if (!f) { res.writeHead(404).end(); return; }
-      res.writeHead(200, { "content-type": f[0] }).end(f[1]);
-    }, async (page, origin) => {
+    await withPage(serveFiles(files), async (page, origin) => {
       const errors: string[] = [];
       page.on("pageerror", (e) => errors.push(e.message));
       await page.goto(`${origin}/`);

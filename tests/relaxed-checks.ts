@@ -14,9 +14,9 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Engine } from "../host/engine.js";
-import { dequantize, parseModelFile, sparseCapable, tensorSpecs, writeModelFile, type ModelConfig, type ParsedModel } from "../host/model-file.js";
+import { parseModelFile, sparseCapable, tensorSpecs, type ModelConfig, type ParsedModel } from "../host/model-file.js";
 import { relaxedSimdSupported } from "../host/wasm-select.js";
-import { makeConfig, randomModelFile } from "../lab/random-model.js";
+import { makeConfig, randomModelFile, to7BitFile } from "../lab/random-model.js";
 import { checkI7Kernels } from "./relaxed-kernels.js";
 import { ROOT, readSample } from "./util.js";
 
@@ -60,8 +60,7 @@ function firstDiff(a: Float32Array, b: Float32Array): number {
 
 /** The model `m` re-quantised to 7 bits (what `training.export --weight-bits 7` writes from floats). */
 export function to7Bit(bytes: Uint8Array): ParsedModel {
-  const m = parseModelFile(bytes);
-  return parseModelFile(writeModelFile(m.config, dequantize(m), m.meta, { weightBits: 7 }));
+  return parseModelFile(to7BitFile(parseModelFile(bytes)));
 }
 
 function assertSame(model: ParsedModel, frames: number, label: string): void {
