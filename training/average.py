@@ -16,7 +16,7 @@ import sys
 import torch
 
 from .percepnet.data import eval_batches
-from .percepnet.loss import loss_weights
+from .percepnet.loss import add_loss_arguments, loss_weights
 from .percepnet.model import PercepNet
 from .percepnet.pnf import PnfFile
 from .train import evaluate, save_atomic
@@ -55,13 +55,7 @@ def main(argv=None):
     p.add_argument("-o", "--out", required=True)
     p.add_argument("--val", help=".pnf validation file")
     p.add_argument("--val-frames", type=int, default=60000)
-    p.add_argument("--above-band-weight", type=float, default=0.0, help="as in training.train")
-    p.add_argument("--distortion-weight", type=float, default=1.0, help="as in training.train")
-    p.add_argument("--gain-smoothing", type=float, default=0.0, metavar="TAU",
-                   help="raise gain targets above TAU toward 1 (label smoothing at high SNR; 0 = off)")
-    p.add_argument("--energy-weight", type=float, default=0.0,
-                   help="weight of the log band-energy loss on gh^2 E_y (0 = off)")
-    p.add_argument("--vad-weight", type=float, default=0.05)
+    add_loss_arguments(p)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--force", action="store_true", help="write the average even if an input is better")
     args = p.parse_args(argv)

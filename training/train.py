@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from .percepnet.data import CropSampler, eval_batches, expand_paths, feature_stats
-from .percepnet.loss import loss_weights, percepnet_loss
+from .percepnet.loss import add_loss_arguments, loss_weights, percepnet_loss
 from .percepnet.model import PercepNet, count_macs, make_config
 from .percepnet.pnf import PnfFile
 from .percepnet.prune import Pruner, parse_density, resolve_targets
@@ -52,16 +52,7 @@ def parse_args(argv=None):
                    help="lr = lr0 / (1 + decay * step)")
     p.add_argument("--weight-decay", type=float, default=1e-2)
     p.add_argument("--clip", type=float, default=1.0, help="gradient-norm clipping")
-    p.add_argument("--vad-weight", type=float, default=0.05)
-    p.add_argument("--above-band-weight", type=float, default=0.0,
-                   help="weight of gain cells above a band-limited clip's bandwidth (0: ignored)")
-    p.add_argument("--distortion-weight", type=float, default=1.0,
-                   help="weight of gain errors that under-estimate the target (speech attenuated); "
-                   "1 is the paper's symmetric loss")
-    p.add_argument("--gain-smoothing", type=float, default=0.0, metavar="TAU",
-                   help="raise gain targets above TAU toward 1 (label smoothing at high SNR; 0 = off)")
-    p.add_argument("--energy-weight", type=float, default=0.0,
-                   help="weight of the log band-energy loss on gh^2 E_y (0 = off)")
+    add_loss_arguments(p)
     p.add_argument("--init", help="start a new run from this checkpoint's weights and, if it has "
                    "them, optimizer moments (fine-tuning: epochs, best and the log start afresh; the lr "
                    "schedule goes on from its step, 0 if it records none)")

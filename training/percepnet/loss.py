@@ -13,6 +13,21 @@ DEFAULT_WEIGHTS = {"gain": 1.0, "quartic": 10.0, "strength": 1.0, "vad": 0.05, "
                    "gain_smoothing": 0.0, "energy": 0.0, "lookahead": 2}
 
 
+def add_loss_arguments(p):
+    """The loss-weight options, shared by training.train and training.average
+    (which must score checkpoints under the loss they were trained with)."""
+    p.add_argument("--vad-weight", type=float, default=0.05)
+    p.add_argument("--above-band-weight", type=float, default=0.0,
+                   help="weight of gain cells above a band-limited clip's bandwidth (0: ignored)")
+    p.add_argument("--distortion-weight", type=float, default=1.0,
+                   help="weight of gain errors that under-estimate the target (speech attenuated); "
+                   "1 is the paper's symmetric loss")
+    p.add_argument("--gain-smoothing", type=float, default=0.0, metavar="TAU",
+                   help="raise gain targets above TAU toward 1 (label smoothing at high SNR; 0 = off)")
+    p.add_argument("--energy-weight", type=float, default=0.0,
+                   help="weight of the log band-energy loss on gh^2 E_y (0 = off)")
+
+
 def loss_weights(args):
     """The loss weights a command line asks for (training.train and
     training.average take the same --vad-weight, --above-band-weight and
@@ -22,10 +37,10 @@ def loss_weights(args):
         raise SystemExit(f"--distortion-weight must be > 0, got {args.distortion_weight}")
     if not args.above_band_weight >= 0:
         raise SystemExit(f"--above-band-weight must be >= 0, got {args.above_band_weight}")
-    tau = getattr(args, "gain_smoothing", 0.0)
+    tau = args.gain_smoothing
     if not (tau == 0 or 0 < tau < 1):
         raise SystemExit(f"--gain-smoothing must be 0 (off) or in (0, 1), got {tau}")
-    energy = getattr(args, "energy_weight", 0.0)
+    energy = args.energy_weight
     if not energy >= 0:
         raise SystemExit(f"--energy-weight must be >= 0, got {energy}")
     return {"vad": args.vad_weight, "above_band": args.above_band_weight,
@@ -102,14 +117,14 @@ def percepnet_loss(zg, zr, zv, batch, weights=None):
     SIG (and listeners) punish that more than the same amount of residual
     noise. In confident noise-only cells (target ~0) an over-estimate is the
     only possible error, so noise removal there is untouched.
+      L_g = mean (sqrt g - sqrt gh)^2 + quartic * mean (sqrt g - sqrt gh)^4
+      L_r = mean (sqrt(1-r) - sqrt(1-rh))^2
 
     weights["gain_smoothing"] (default 0: off) = tau of smooth_gain_target,
     applied to the gain targets before the error.
 
     weights["energy"] (default 0: off) adds that weight times
     band_energy_loss (needs batch["x"], the raw features).
-      L_g = mean (sqrt g - sqrt gh)^2 + quartic * mean (sqrt g - sqrt gh)^4
-      L_r = mean (sqrt(1-r) - sqrt(1-rh))^2
     """
     w = dict(DEFAULT_WEIGHTS, **(weights or {}))
     tm, bm = batch["time_mask"], batch["band_mask"]
