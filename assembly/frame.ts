@@ -14,6 +14,7 @@ import { NB_BANDS, bandEnergy, bandCorr, interpBands } from "./bands";
 import { PitchTracker, pitchUpdate, PITCH_MAX } from "./pitch";
 import { combTaps, combFilter, COMB_M, COMB_NTAPS } from "./comb";
 import { NB_FEATURES, computeFeatures } from "./features";
+import { NoiseFloor, noiseFloorUpdate } from "./noise-floor";
 import { coherence, oracleTargets } from "./targets";
 import { targetEnergies } from "./postfilter";
 import { networkReady, networkRun, networkReset } from "./network";
@@ -40,6 +41,7 @@ export const inBuf = new StaticArray<f32>(HOP);
 export const cleanBuf = new StaticArray<f32>(HOP);
 export const outBuf = new StaticArray<f32>(HOP);
 export const features = new StaticArray<f32>(NB_FEATURES);
+export const noiseFloor = new StaticArray<f32>(NB_BANDS); // extra inputs of models that take them
 export const gains = new StaticArray<f32>(NB_BANDS); // applied (or external input)
 export const strengths = new StaticArray<f32>(NB_BANDS);
 export const oracleGains = new StaticArray<f32>(NB_BANDS);
@@ -65,6 +67,7 @@ const hist = new StaticArray<f32>(HIST);
 const cleanHist = new StaticArray<f32>(HIST);
 const ola = new StaticArray<f32>(HOP);
 export const pitch = new PitchTracker();
+const noiseTracker = new NoiseFloor();
 // scratch: written before it is read within one processFrame
 const Y = new StaticArray<f32>(2 * NBINS);
 const P = new StaticArray<f32>(2 * NBINS);
@@ -102,6 +105,8 @@ export function resetState(): void {
     unchecked(oracleGains[b] = 1); unchecked(oracleStrengths[b] = 0);
   }
   pitch.reset();
+  noiseTracker.reset();
+  for (let b = 0; b < NB_BANDS; b++) unchecked(noiseFloor[b] = 0);
   networkReset();
   frameVad = 0; cleanEnergy = 0; noisyEnergy = 0;
 }
@@ -179,6 +184,7 @@ export function processFrame(): void {
   bandCorr(Y, P, Cb);
   coherence(Cb, Ey, Ep, qy);
   computeFeatures(Ey, qy, Tnow, pitch.current.corr, features);
+  noiseFloorUpdate(noiseTracker, features, noiseFloor);
 
   // --- frame t-2: the spectrum we modify ---
   analyze(hist, del, Y);
@@ -202,7 +208,7 @@ export function processFrame(): void {
   }
 
   if (gainSource == GAIN_NETWORK && networkReady()) {
-    const vad = networkRun(features, gains, strengths);
+    const vad = networkRun(features, noiseFloor, gains, strengths);
     frameVad = vad >= 0 && vad <= 1 ? vad : 0; // NaN only from a degenerate model
   } else if (gainSource == GAIN_ORACLE && hasClean) {
     for (let b = 0; b < NB_BANDS; b++) {

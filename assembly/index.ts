@@ -8,7 +8,7 @@ import { NB_BANDS } from "./bands";
 import { NB_FEATURES } from "./features";
 import * as F from "./frame";
 
-export const ABI_VERSION: i32 = 2;
+export const ABI_VERSION: i32 = 3;
 export const FRAME_SIZE: i32 = 480;
 export const BANDS: i32 = NB_BANDS;
 export const FEATURES: i32 = NB_FEATURES;
@@ -18,6 +18,7 @@ export function inputPtr(): usize { return changetype<usize>(F.inBuf); }
 export function cleanPtr(): usize { return changetype<usize>(F.cleanBuf); }
 export function outputPtr(): usize { return changetype<usize>(F.outBuf); }
 export function featuresPtr(): usize { return changetype<usize>(F.features); }
+export function noiseFloorPtr(): usize { return changetype<usize>(F.noiseFloor); }
 export function gainsPtr(): usize { return changetype<usize>(F.gains); }
 export function strengthsPtr(): usize { return changetype<usize>(F.strengths); }
 export function oracleGainsPtr(): usize { return changetype<usize>(F.oracleGains); }

@@ -400,6 +400,9 @@ export function modelReset(): void {
   memory.fill(input, 0, <usize>(pad16(nFeat) << 2));
 }
 
+/** The configured number of input features (0 before modelConfigure). */
+export function modelFeatures(): i32 { return nFeat; }
+
 /** Where the host writes the frame's nFeatures f32 features. */
 export function modelInputPtr(): usize { return input; }
 

@@ -17,7 +17,7 @@ import type { ParsedModel } from "./model-file.js";
  * build/ left behind, a CDN copy of another release) is refused at
  * instantiation instead of misreading its memory.
  */
-export const HOST_ABI_VERSION = 2;
+export const HOST_ABI_VERSION = 3;
 
 /*
  * The module's constants as the host is written for them. They are also
@@ -30,6 +30,11 @@ export const FRAME_SIZE = 480;
 export const NB_BANDS = 34;
 /** Number of network input features per frame. */
 export const NB_FEATURES = 70;
+/**
+ * Inputs of a model that also takes the per-band noise floor
+ * (assembly/noise-floor.ts) after the 70 features: config.nFeatures 104.
+ */
+export const NB_FEATURES_WITH_NOISE_FLOOR = NB_FEATURES + NB_BANDS;
 /** Algorithmic delay of the signal path: 10 ms overlap + 2 frames of look-ahead. */
 export const ALGORITHMIC_DELAY = 1440;
 
@@ -60,7 +65,7 @@ export interface PercepnetExports {
   FEATURES: WebAssembly.Global;
   DELAY: WebAssembly.Global;
   // frame loop
-  inputPtr(): Ptr; cleanPtr(): Ptr; outputPtr(): Ptr; featuresPtr(): Ptr;
+  inputPtr(): Ptr; cleanPtr(): Ptr; outputPtr(): Ptr; featuresPtr(): Ptr; noiseFloorPtr(): Ptr;
   gainsPtr(): Ptr; strengthsPtr(): Ptr; oracleGainsPtr(): Ptr; oracleStrengthsPtr(): Ptr;
   configure(gainSource: I32, comb: I32, postfilter: I32, minGain: F32, clean: I32): void;
   reset(): void;
@@ -160,7 +165,7 @@ export class Engine {
   private viewBuffer: ArrayBuffer | null = null;
   private v!: {
     input: Float32Array; clean: Float32Array; output: Float32Array; gains: Float32Array; strengths: Float32Array;
-    features: Float32Array; oracleGains: Float32Array; oracleStrengths: Float32Array;
+    features: Float32Array; noiseFloor: Float32Array; oracleGains: Float32Array; oracleStrengths: Float32Array;
   };
 
   /**
@@ -198,6 +203,7 @@ export class Engine {
       this.v = {
         input: f(ex.inputPtr(), this.frameSize), clean: f(ex.cleanPtr(), this.frameSize), output: f(ex.outputPtr(), this.frameSize),
         gains: f(ex.gainsPtr(), this.bands), strengths: f(ex.strengthsPtr(), this.bands), features: f(ex.featuresPtr(), this.features),
+        noiseFloor: f(ex.noiseFloorPtr(), this.bands),
         oracleGains: f(ex.oracleGainsPtr(), this.bands), oracleStrengths: f(ex.oracleStrengthsPtr(), this.bands),
       };
       this.viewBuffer = buf;
@@ -217,6 +223,8 @@ export class Engine {
   get strengths(): Float32Array { return this.views().strengths; }
   /** The network input features of the last frame. */
   get featureVector(): Float32Array { return this.views().features; }
+  /** The per-band noise floor of the last frame (log10 units of the energy features; extra inputs of nFeatures-104 models). */
+  get noiseFloor(): Float32Array { return this.views().noiseFloor; }
   /** The oracle gain targets of the last frame (computed whenever a clean reference is configured). */
   get oracleGains(): Float32Array { return this.views().oracleGains; }
   /** The oracle comb-strength targets of the last frame. */

@@ -226,8 +226,9 @@ export function validateConfig(raw: unknown): ModelConfig {
     gruR: intField(o, "gruR", 1, MAX_WIDTH),
     vad,
   };
-  if (c.nFeatures !== 70 || c.nBands !== 34) {
-    throw new Error(`model file: this engine expects nFeatures 70 and nBands 34, got ${c.nFeatures} and ${c.nBands}`);
+  // 70: the paper's features; 104: those and the per-band noise floor (docs/FORMATS.md).
+  if ((c.nFeatures !== 70 && c.nFeatures !== 104) || c.nBands !== 34) {
+    throw new Error(`model file: this engine expects nFeatures 70 (or 104, with the noise floor) and nBands 34, got ${c.nFeatures} and ${c.nBands}`);
   }
   return c;
 }

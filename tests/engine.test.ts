@@ -45,12 +45,12 @@ function fakeModule(globals: Record<string, number> = {}): WebAssembly.Module {
 }
 
 test("the ABI version is checked at instantiation, naming both versions", async () => {
-  assert.throws(() => new Engine(fakeModule({ ABI_VERSION: 1 })), /percepnet\.wasm has ABI version 1 but this host expects version 2/);
-  assert.throws(() => new Engine(fakeModule()), /exports no ABI_VERSION.*ABI 2/);
-  assert.throws(() => new Denoiser(fakeModule({ ABI_VERSION: 7 }), { model: null }), /ABI version 7 but this host expects version 2/);
+  assert.throws(() => new Engine(fakeModule({ ABI_VERSION: 1 })), /percepnet\.wasm has ABI version 1 but this host expects version 3/);
+  assert.throws(() => new Engine(fakeModule()), /exports no ABI_VERSION.*ABI 3/);
+  assert.throws(() => new Denoiser(fakeModule({ ABI_VERSION: 7 }), { model: null }), /ABI version 7 but this host expects version 3/);
   // Same ABI number, other constants: refused too (the host sizes buffers with its own).
-  assert.throws(() => new Engine(fakeModule({ ABI_VERSION: 2, FRAME_SIZE: 40 })), /has FRAME_SIZE 40 but this host expects 480/);
-  assert.equal(HOST_ABI_VERSION, 2);
+  assert.throws(() => new Engine(fakeModule({ ABI_VERSION: 3, FRAME_SIZE: 40 })), /has FRAME_SIZE 40 but this host expects 480/);
+  assert.equal(HOST_ABI_VERSION, 3);
   const e = new Engine(await wasmModule());
   // Constants read from the module agree with the host's published ones.
   assert.deepEqual([e.frameSize, e.bands, e.features, e.delay], [FRAME_SIZE, NB_BANDS, NB_FEATURES, ALGORITHMIC_DELAY]);

@@ -69,6 +69,29 @@ for (const name of ["small", "default"]) {
   });
 }
 
+// A model that takes the noise floor (nFeatures 104): the trainer computes
+// the floor from the 70 dumped features (training/percepnet/noise_floor.py),
+// the engine in its frame loop (assembly/noise-floor.ts). The small
+// checkpoint gets the 34 inputs (training.widen --noise-floor) with random,
+// not zero, weights, so that a floor computed differently shows.
+test("small model with noise-floor inputs: trainer and engine agree on the floor and the outputs", { skip }, async () => {
+  assert.ok(hasTorch, `${PY} has no torch, and PERCEPNET_REQUIRE_TORCH=1 requires this test to run`);
+  const dir = mkdtempSync(join(tmpdir(), "parity-nf-"));
+  const ckpt = join(dir, "nf.pt"), model = join(dir, "nf.pnm");
+  const perturb = `import torch; c = torch.load("${ckpt}", weights_only=False); g = torch.Generator().manual_seed(1)
+w = c["model"]["fc_in.weight"]; w[:, 70:] = 0.3 * torch.randn(w.shape[0], 34, generator=g); torch.save(c, "${ckpt}")`;
+  for (const args of [
+    ["-m", "training.widen", join(ROOT, "training/checkpoints/small.pt"), "-o", ckpt, "--noise-floor"],
+    ["-c", perturb],
+    ["-m", "training.export", ckpt, "-o", model],
+  ]) {
+    const r = spawnSync(PY, args, { cwd: ROOT, encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+  }
+  assert.equal(parseModelFile(readFileSync(model)).config.nFeatures, 104);
+  await checkParity("small + noise floor", ckpt, model);
+});
+
 async function checkParity(name: string, CKPT: string, MODEL: string): Promise<void> {
   {
     const clean = readSample("speech_clean_freesound_33711.wav"), noisy = readSample("speech_noisy_snr0.wav");
@@ -86,10 +109,12 @@ async function checkParity(name: string, CKPT: string, MODEL: string): Promise<v
 
     const model = parseModelFile(readFileSync(MODEL));
     const net = new NetworkRunner(await wasmEngine(), model);
+    const floor = model.config.nFeatures === 104 ? await engineNoiseFloor(noisy, frames) : null;
     const errG = new Float64Array(frames * 34), errR = new Float64Array(frames * 34);
     let maxV = 0;
     for (let t = 0; t < frames; t++) {
-      const y = net.step(d.features.subarray(t * 70, t * 70 + 70));
+      const f = d.features.subarray(t * 70, t * 70 + 70);
+      const y = net.step(floor ? Float32Array.from([...f, ...floor[t]]) : f);
       for (let b = 0; b < 34; b++) {
         errG[t * 34 + b] = Math.abs(y.gains[b] - ref[t * 69 + b]);
         errR[t * 34 + b] = Math.abs(y.strengths[b] - ref[t * 69 + 34 + b]);
@@ -120,4 +145,17 @@ async function checkParity(name: string, CKPT: string, MODEL: string): Promise<v
     assert.ok(p99(errG) < 0.04 * k && p99(errR) < 0.04 * k, `99th percentile diffs: gain ${p99(errG).toFixed(3)}, strength ${p99(errR).toFixed(3)}`);
     assert.ok(maxG < 0.2 && maxR < 0.2 && maxV < 0.15, `max diffs: gain ${maxG.toFixed(3)}, strength ${maxR.toFixed(3)}, vad ${maxV.toFixed(3)}`);
   }
+}
+
+/** The engine's own noise floor per frame of `noisy` (the frame loop's, as a denoiser computes it). */
+async function engineNoiseFloor(noisy: Float32Array, frames: number): Promise<Float32Array[]> {
+  const eng = await wasmEngine();
+  eng.configure({ mode: "unity" });
+  const out: Float32Array[] = [];
+  for (let t = 0; t < frames; t++) {
+    eng.input.set(noisy.subarray(t * 480, (t + 1) * 480));
+    eng.runFrame();
+    out.push(eng.noiseFloor.slice());
+  }
+  return out;
 }

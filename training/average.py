@@ -16,6 +16,7 @@ import sys
 import torch
 
 from .percepnet.data import eval_batches
+from .percepnet.noise_floor import wants_noise_floor
 from .percepnet.loss import add_loss_arguments, loss_weights
 from .percepnet.model import PercepNet
 from .percepnet.pnf import PnfFile
@@ -77,7 +78,8 @@ def main(argv=None):
 
         def loss(state):
             model.load_state_dict(state)
-            return evaluate(model, eval_batches(val, 16, args.val_frames, config["lookahead"]), weights)["total"]
+            return evaluate(model, eval_batches(val, 16, args.val_frames, config["lookahead"],
+                                                         noise_floor=wants_noise_floor(config, val.n_feat)), weights)["total"]
         losses = [loss(c["model"]) for c in cks]
         for path, l in zip(args.ckpts, losses):
             print(f"{path}: val {l:.5f}")

@@ -22,6 +22,7 @@ import torch
 
 from .infer import load_model
 from .percepnet.data import eval_batches
+from .percepnet.noise_floor import wants_noise_floor
 from .percepnet.pnf import PnfFile
 
 GROUPS = ("speech", "mixed", "noise")
@@ -55,7 +56,7 @@ def model_stats(model, pnf, frames, lookahead):
     """Collect gains over up to `frames` frames of `pnf` and return gain_stats."""
     gs, ghs, ms = [], [], []
     with torch.no_grad():
-        for b in eval_batches(pnf, 16, frames, lookahead):
+        for b in eval_batches(pnf, 16, frames, lookahead, noise_floor=wants_noise_floor(model.config, pnf.n_feat)):
             gh, _, _ = model(b["x"])
             cell = b["time_mask"][:, :, None] & b["band_mask"][:, None, :]
             gs.append(b["g"].numpy().ravel())

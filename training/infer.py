@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from .percepnet.model import PercepNet
+from .percepnet.noise_floor import noise_floor, wants_noise_floor
 from .percepnet.pnf import PnfFile
 from .percepnet.pnm import dequantized_model
 
@@ -33,8 +34,13 @@ def load_model(path):
 
 
 def run(model, features, stream=False):
-    """features [S,T,nFeat] -> (gains, strengths, vad) float32 numpy, vad zeros without a head."""
-    x = torch.from_numpy(np.asarray(features, np.float32))
+    """features [S,T,nFeat] (from each stream's first frame) -> (gains,
+    strengths, vad) float32 numpy, vad zeros without a head. A model that
+    takes the noise floor gets it appended here, as the engine computes it."""
+    features = np.asarray(features, np.float32)
+    if wants_noise_floor(model.config, features.shape[-1]):
+        features = np.concatenate([features, noise_floor(features[..., :model.config["nBands"]])], -1)
+    x = torch.from_numpy(features)
     with torch.no_grad():
         if stream:
             st, outs = model.initial_state(x.shape[0]), []

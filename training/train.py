@@ -24,8 +24,9 @@ import numpy as np
 import torch
 
 from .percepnet.data import CropSampler, eval_batches, expand_paths, feature_stats
-from .percepnet.loss import add_loss_arguments, loss_weights, percepnet_loss
+from .percepnet.loss import add_loss_arguments, loss_weights, percepnet_loss, snr_loss
 from .percepnet.model import PercepNet, count_macs, make_config
+from .percepnet.noise_floor import wants_noise_floor
 from .percepnet.pnf import PnfFile
 from .percepnet.prune import Pruner, parse_density, resolve_targets
 
@@ -181,11 +182,20 @@ def train(args):
     # On the device before the optimizer is made, so the optimizer state loaded below lands there too.
     weights["lookahead"] = config["lookahead"]  # the energy loss aligns features with targets
     model = PercepNet(config).to(dev)
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    # A training-only head (loss.snr_loss): kept in the run's checkpoints under
+    # "aux", never in the model, so the model file and engine are unchanged.
+    aux = torch.nn.Linear(config["gru"], 1).to(dev) if weights["snr"] > 0 else None
+    params = list(model.parameters()) + (list(aux.parameters()) if aux is not None else [])
+    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=args.weight_decay)
     epoch, step, best, bad = 0, 0, math.inf, 0
     if source is not None:
         model.load_state_dict(source["model"])
-        if "optimizer" in source:
+        if aux is not None and "aux" in source:
+            aux.load_state_dict(source["aux"])
+        if state is not None and (aux is not None) != ("aux" in state):
+            raise SystemExit(f"{last_path} was {'' if 'aux' in state else 'not '}trained with an SNR head; "
+                             f"resume it with the same --snr-weight")
+        if "optimizer" in source and (state is not None or aux is None):
             opt.load_state_dict(source["optimizer"])
     if state is not None:
         epoch, step, best, bad = state["epoch"], state["step"], state["best"], state["bad_epochs"]
@@ -231,9 +241,15 @@ def train(args):
             raise SystemExit("no readable training files")
         if source is None and epoch == 0 and not norm_set:
             # Stats from a fixed seed so a resumed run need not recompute them.
-            model.set_normalization(*feature_stats(files, rng=np.random.default_rng(args.seed)))
+            mean, std = feature_stats(files, rng=np.random.default_rng(args.seed))
+            if wants_noise_floor(config, len(mean)):
+                # The floor is in the units of the band energies it follows.
+                nb = config["nBands"]
+                mean, std = np.concatenate([mean, mean[:nb]]), np.concatenate([std, std[:nb]])
+            model.set_normalization(mean, std)
             norm_set = True
-        sampler = CropSampler(files, args.batch, tuple(args.crop), config["lookahead"], np_rng)
+        floor = wants_noise_floor(config, files[0].n_feat)
+        sampler = CropSampler(files, args.batch, tuple(args.crop), config["lookahead"], np_rng, floor)
         n_steps = args.steps_per_epoch or sampler.batches_per_epoch()
         print(f"epoch {epoch + 1}/{args.epochs}: {len(files)} files, {sampler.frames} frames, "
               f"{n_steps} steps")
@@ -245,12 +261,17 @@ def train(args):
             lr = args.lr / (1.0 + args.lr_decay * step)
             for g in opt.param_groups:
                 g["lr"] = lr
-            loss, _ = percepnet_loss(*model(b["x"], logits=True), b, weights)
+            if aux is None:
+                loss, _ = percepnet_loss(*model(b["x"], logits=True), b, weights)
+            else:
+                out, h = model(b["x"], logits=True, hidden=True)
+                loss, _ = percepnet_loss(*out, b, weights)
+                loss = loss + weights["snr"] * snr_loss(aux(h).squeeze(-1), b, config["lookahead"])
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"non-finite loss at step {step}")
             opt.zero_grad(set_to_none=True)
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
+            torch.nn.utils.clip_grad_norm_(params, args.clip)
             opt.step()
             step += 1
             if pruner is not None:
@@ -263,7 +284,8 @@ def train(args):
                 print(f"  step {i + 1}/{n_steps} loss {tot / (i + 1):.5f} lr {lr:.2e} "
                       f"{frames / (now - t0):.0f} frames/s", flush=True)
         train_loss = tot / n_steps
-        vparts = evaluate(model, eval_batches(val, args.batch, args.val_frames, config["lookahead"]),
+        vparts = evaluate(model, eval_batches(val, args.batch, args.val_frames, config["lookahead"],
+                                                 noise_floor=wants_noise_floor(config, val.n_feat)),
                           weights, dev) if val else {}
         val_loss = vparts.get("total", train_loss)
         epoch += 1
@@ -273,6 +295,7 @@ def train(args):
         eligible = pruner is None or pruner.at_target(step)
         improved = eligible and val_loss < best
         extra = {"prune": pruner.state_dict()} if pruner is not None else {}
+        run_extra = {"aux": aux.state_dict()} if aux is not None else {}
         if improved:
             best, bad = val_loss, 0
             save_atomic({"model": model.state_dict(), "config": config, "epoch": epoch,
@@ -288,7 +311,7 @@ def train(args):
                 os.remove(os.path.join(snap_dir, old))
         save_atomic({"model": model.state_dict(), "optimizer": opt.state_dict(), "config": config,
                      "epoch": epoch, "step": step, "best": best, "bad_epochs": bad,
-                     "rng": rng_state(np_rng), "args": vars(args), **extra}, last_path)
+                     "rng": rng_state(np_rng), "args": vars(args), **extra, **run_extra}, last_path)
         with open(log_path, "a", newline="") as f:
             csv.writer(f).writerow([epoch, f"{train_loss:.6f}", f"{val_loss:.6f}", f"{secs:.1f}",
                                     f"{lr:.3e}", step, frames] +

@@ -1,6 +1,7 @@
 """Widen a trained network without changing what it computes (Net2Net-style).
 
     python3 -m training.widen training/runs/x7/last.pt -o wide.pt --width 256 [--step 25000]
+    python3 -m training.widen small.pt -o small-nf.pt --noise-floor [--step 64200]
 
 A wider network trained from scratch on two CPU cores would need the ~12 h
 the shipped width-192 model took. Widening keeps every trained weight and
@@ -15,6 +16,11 @@ capacity to use.
 for it, and in a GRU also the recurrent columns of the old units for it.
 The input normalisation, the dense input layer and gru_r's width (gruR)
 stay as they are.
+
+--noise-floor gives the network the 34 noise-floor inputs
+(assembly/noise-floor.ts; config nFeatures 70 -> 104) with zero weights in
+fc_in, so it computes what it did until training finds a use for them; their
+normalisation is that of the band energies they follow.
 
 The output checkpoint has no optimizer state (AdamW starts afresh: the
 moments of the old shapes do not fit) and its step count is --step, which
@@ -105,11 +111,33 @@ def widen_state(old_model, width, seed=0):
     return new
 
 
+def add_noise_floor_inputs(old_model):
+    """Return a PercepNet that also takes the noise floor, equal in output to `old_model`."""
+    cfg = make_config(old_model.config)
+    nf, nb = cfg["nFeatures"], cfg["nBands"]
+    if nf != 70:
+        raise ValueError(f"--noise-floor expects a model of 70 features, this one takes {nf}")
+    cfg["nFeatures"] = nf + nb
+    new = PercepNet(cfg)
+    o, s = old_model.state_dict(), new.state_dict()
+    with torch.no_grad():
+        for k, v in o.items():
+            if k not in ("feat_mean", "feat_scale", "fc_in.weight"):
+                s[k].copy_(v)
+        s["feat_mean"].copy_(torch.cat([o["feat_mean"], o["feat_mean"][:nb]]))
+        s["feat_scale"].copy_(torch.cat([o["feat_scale"], o["feat_scale"][:nb]]))
+        s["fc_in.weight"].zero_()
+        s["fc_in.weight"][:, :nf] = o["fc_in.weight"]
+    new.load_state_dict(s)
+    return new
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("ckpt", help="checkpoint of a --width model (last.pt, a snapshot or an average)")
     p.add_argument("-o", "--out", required=True)
-    p.add_argument("--width", type=int, required=True)
+    p.add_argument("--width", type=int, help="the new width of conv1, conv2 and the GRUs")
+    p.add_argument("--noise-floor", action="store_true", help="add the 34 noise-floor inputs")
     p.add_argument("--step", type=int, default=0,
                    help="step count written to the checkpoint (where the lr schedule resumes)")
     p.add_argument("--seed", type=int, default=0, help="seed of the new units' random weights")
@@ -122,15 +150,28 @@ def main(argv=None):
         old.load_state_dict(src["model"])
     except Exception as e:  # missing, truncated or foreign files all end here
         sys.exit(f"error: cannot read a PercepNet checkpoint from {args.ckpt}: {e}")
+    if args.width is None and not args.noise_floor:
+        sys.exit("error: give --width, --noise-floor or both")
     try:
-        new = widen_state(old, args.width, args.seed)
+        new = widen_state(old, args.width, args.seed) if args.width is not None else old
+        if args.noise_floor:
+            new = add_noise_floor_inputs(new)
     except ValueError as e:
         sys.exit(f"error: {e}")
-    x = torch.randn(2, 200, old.config["nFeatures"])
+    nf, nb = old.config["nFeatures"], old.config["nBands"]
+    x = torch.randn(2, 200, nf)
+    # The new inputs get plausible values (the band energies' own): with zero
+    # weights any value must leave the outputs as they were.
+    xn = torch.cat([x, x[..., :nb] - 0.5], -1) if args.noise_floor else x
     with torch.no_grad():
-        a, b = old(x, logits=True), new(x, logits=True)
+        a, b = old(x, logits=True), new(xn, logits=True)
     err = max((u - v).abs().max().item() for u, v in zip(a, b) if u is not None)
-    print(f"widened {old.config['gru']} -> {args.width}: "
+    what = []
+    if args.width is not None:
+        what.append(f"widened {old.config['gru']} -> {args.width}")
+    if args.noise_floor:
+        what.append(f"inputs {nf} -> {new.config['nFeatures']}")
+    print(f"{', '.join(what)}: "
           f"{sum(t.numel() for t in old.parameters())} -> {sum(t.numel() for t in new.parameters())} weights, "
           f"max logit change {err:.2e}")
     save_atomic({"model": new.state_dict(), "config": new.config, "epoch": 0, "step": args.step,

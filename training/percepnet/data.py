@@ -6,6 +6,7 @@ import sys
 import numpy as np
 import torch
 
+from .noise_floor import noise_floor as noise_floor_of
 from .pnf import PnfFile
 
 
@@ -18,6 +19,24 @@ def expand_paths(paths=(), globs=()):
             g = os.path.join(g, "*.pnf")
         out += glob.glob(g)
     return sorted(set(os.path.abspath(p) for p in out))
+
+
+def read_crop(f, s, st, length, noise_floor=False):
+    """Rows st..st+length of sequence s of `f`; with `noise_floor`, the
+    per-band noise floor (computed from the sequence's first frame, as the
+    engine does from a stream's) inserted after the features. The floor of
+    every sequence of a file is computed once, at its first use (a few MB per
+    file; the recursion runs over all sequences at once)."""
+    rows = f.read_rows(s, st, length)
+    if not noise_floor:
+        return rows
+    floor = getattr(f, "_noise_floor", None)
+    if floor is None:
+        # By plain reads, not the memory map: a file truncated underneath must
+        # raise (read_rows), not kill the process.
+        energies = np.stack([f.read_rows(q, 0, f.seq_len)[:, :f.n_bands] for q in range(f.n_seq)])
+        floor = f._noise_floor = noise_floor_of(energies)
+    return np.concatenate([rows[:, :f.n_feat], floor[s, st:st + length], rows[:, f.n_feat:]], -1)
 
 
 def make_batch(records, valid_bands, n_feat, n_bands, lookahead):
@@ -51,7 +70,7 @@ class CropSampler:
     `batches_per_epoch()` batches covers about as many frames as the data.
     """
 
-    def __init__(self, files, batch=32, crop=(400, 1000), lookahead=2, rng=None):
+    def __init__(self, files, batch=32, crop=(400, 1000), lookahead=2, rng=None, noise_floor=False):
         self.files = [f if isinstance(f, PnfFile) else PnfFile(f) for f in files]
         self.files = [f for f in self.files if f.frames > 0]
         if not self.files:
@@ -61,6 +80,7 @@ class CropSampler:
             raise ValueError(f"files disagree on nFeat/nBands: {nf}")
         self.n_feat, self.n_bands = nf.pop()
         self.batch, self.crop, self.lookahead = batch, crop, lookahead
+        self.noise_floor = noise_floor
         self.rng = rng if rng is not None else np.random.default_rng()
 
     @property
@@ -84,7 +104,7 @@ class CropSampler:
             s = int(rng.integers(f.n_seq))
             st = int(rng.integers(f.seq_len - length + 1))
             try:
-                recs.append(f.read_rows(s, st, length))
+                recs.append(read_crop(f, s, st, length, self.noise_floor))
             except ValueError as e:
                 # Rewritten underneath by the dataset builder: drop it for now.
                 print(f"dropping {f.path}: {e}", file=sys.stderr)
@@ -93,12 +113,14 @@ class CropSampler:
                     raise
                 return self.sample()
             vbs.append(f.valid_bands[s])
-        return make_batch(recs, vbs, self.n_feat, self.n_bands, self.lookahead)
+        return make_batch(recs, vbs, self.n_feat + (self.n_bands if self.noise_floor else 0), self.n_bands,
+                          self.lookahead)
 
 
-def eval_batches(pnf, batch=16, max_frames=None, lookahead=2, max_len=2000):
+def eval_batches(pnf, batch=16, max_frames=None, lookahead=2, max_len=2000, noise_floor=False):
     """Deterministic batches over whole sequences of `pnf` (chunks of at most
-    `max_len` frames), stopping after about `max_frames` frames."""
+    `max_len` frames), stopping after about `max_frames` frames; with
+    `noise_floor`, the features carry the floor (read_crop)."""
     f = pnf if isinstance(pnf, PnfFile) else PnfFile(pnf)
     items, used = [], 0
     for s in range(f.n_seq):
@@ -115,9 +137,9 @@ def eval_batches(pnf, batch=16, max_frames=None, lookahead=2, max_len=2000):
         ln = items[i][2]
         group = [it for it in items[i:i + batch] if it[2] == ln]
         i += len(group)
-        recs = [f.read_rows(s, st, ln) for s, st, _ in group]
+        recs = [read_crop(f, s, st, ln, noise_floor) for s, st, _ in group]
         yield make_batch(recs, [f.valid_bands[s] for s, _, _ in group],
-                         f.n_feat, f.n_bands, lookahead)
+                         f.n_feat + (f.n_bands if noise_floor else 0), f.n_bands, lookahead)
 
 
 def feature_stats(files, max_frames=200000, rng=None):

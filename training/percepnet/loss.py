@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 DEFAULT_WEIGHTS = {"gain": 1.0, "quartic": 10.0, "strength": 1.0, "vad": 0.05, "above_band": 0.0, "distortion": 1.0,
-                   "gain_smoothing": 0.0, "energy": 0.0, "lookahead": 2}
+                   "gain_smoothing": 0.0, "energy": 0.0, "snr": 0.0, "lookahead": 2}
 
 
 def add_loss_arguments(p):
@@ -26,6 +26,8 @@ def add_loss_arguments(p):
                    help="raise gain targets above TAU toward 1 (label smoothing at high SNR; 0 = off)")
     p.add_argument("--energy-weight", type=float, default=0.0,
                    help="weight of the log band-energy loss on gh^2 E_y (0 = off)")
+    p.add_argument("--snr-weight", type=float, default=0.0,
+                   help="weight of a training-only head that estimates each frame's SNR (snr_loss; 0 = off)")
 
 
 def loss_weights(args):
@@ -43,8 +45,11 @@ def loss_weights(args):
     energy = args.energy_weight
     if not energy >= 0:
         raise SystemExit(f"--energy-weight must be >= 0, got {energy}")
+    snr = getattr(args, "snr_weight", 0.0)
+    if not snr >= 0:
+        raise SystemExit(f"--snr-weight must be >= 0, got {snr}")
     return {"vad": args.vad_weight, "above_band": args.above_band_weight,
-            "distortion": args.distortion_weight, "gain_smoothing": tau, "energy": energy}
+            "distortion": args.distortion_weight, "gain_smoothing": tau, "energy": energy, "snr": snr}
 
 
 def _sqrt_target(x):
@@ -83,6 +88,42 @@ def band_energy_loss(gh, g, x, cell, lookahead):
     floor = 1e-3 * ey.mean(-1, keepdim=True) + 1.0
     d = torch.log10(gh.double() ** 2 * ey + floor) - torch.log10(g.double() ** 2 * ey + floor)
     return _masked_mean((d * d).to(gh.dtype), cell)
+
+
+SNR_LOW_DB, SNR_SPAN_DB = -10.0, 40.0
+
+
+def frame_snr_db(g, x, band_mask, lookahead):
+    """Each frame's SNR in dB, from the ideal gains and the noisy band energies:
+    speech sum_b g^2 E_y, noise sum_b (1 - g^2) E_y over the valid bands (g is
+    sqrt(E_x / E_y), clamped to [0, 1]); rows aligned as in band_energy_loss.
+    A tiny floor keeps silent frames finite (they come out near 0 dB)."""
+    nb = g.shape[-1]
+    ey = (torch.pow(10.0, x[..., :nb].double()) - 1e-2).clamp_min(0.0)
+    ey = torch.cat([torch.zeros_like(ey[:, :lookahead]), ey[:, :ey.shape[1] - lookahead]], 1)
+    ey = ey * band_mask[:, None, :].double()
+    g2 = g.double().clamp(0.0, 1.0) ** 2
+    speech, noise = (g2 * ey).sum(-1), ((1.0 - g2) * ey).sum(-1)
+    return (10.0 * torch.log10((speech + 1e-3) / (noise + 1e-3))).to(g.dtype)
+
+
+def snr_target(snr_db):
+    """The head's target in [0, 1]: -10 dB -> 0, +30 dB -> 1, linear between."""
+    return ((snr_db - SNR_LOW_DB) / SNR_SPAN_DB).clamp(0.0, 1.0)
+
+
+def snr_loss(zs, batch, lookahead):
+    """Binary cross-entropy of a frame-SNR head's logits zs [B,T] against
+    snr_target(frame_snr_db(...)) over valid frames.
+
+    PercepNet+ (Ge et al., Interspeech 2022) adds an SNR estimator trained
+    beside the gains, so that the shared layers learn how much of each frame
+    is speech, the uncertainty over-attenuation comes from. Here the head is
+    training-only (one linear layer on the last trunk GRU): the model file,
+    the engine and the cost stay as they are."""
+    t = snr_target(frame_snr_db(batch["g"], batch["x"], batch["band_mask"], lookahead))
+    bce = F.binary_cross_entropy_with_logits(zs, t, reduction="none")
+    return _masked_mean(bce, batch["time_mask"])
 
 
 def _weighted_mean(x, w):

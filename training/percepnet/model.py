@@ -105,11 +105,13 @@ class PercepNet(nn.Module):
         return (torch.sigmoid(zg), torch.sigmoid(zr),
                 torch.sigmoid(zv) if zv is not None else None)
 
-    def forward(self, x, logits=False):
+    def forward(self, x, logits=False, hidden=False):
         """x: [B, T, nFeatures] -> (gains [B,T,nBands], strengths [B,T,nBands], vad [B,T] or None).
 
         With logits=True the pre-sigmoid values are returned (the loss works on
         them so that square roots of probabilities stay finite at 0 and 1).
+        With hidden=True the last trunk GRU's output [B,T,gru] is returned
+        too, as ((gains, strengths, vad), h): training-only heads read it.
         """
         a = torch.tanh(self.fc_in((x - self.feat_mean) * self.feat_scale))
         a = torch.tanh(self.conv1(a))
@@ -120,7 +122,8 @@ class PercepNet(nn.Module):
             trunk.append(h)
         hg, _ = self.gru_g(h)
         hr, _ = self.gru_r(torch.cat([c2, h], dim=-1))
-        return self._heads(c2, trunk, hg, hr, logits)
+        out = self._heads(c2, trunk, hg, hr, logits)
+        return (out, h) if hidden else out
 
     def initial_state(self, batch=1):
         """Zero streaming state: conv histories and every GRU's hidden state."""
