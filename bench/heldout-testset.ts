@@ -26,10 +26,11 @@ import { encodeWav } from "../host/wav.js";
 import type { Corpus, Entry, SplitLists } from "../lab/dataset/corpus.js";
 import { readExtra } from "../lab/dataset/corpus.js";
 import { mixtureAt, type MixtureMeta, type MixtureOptions } from "../lab/dataset/mixture.js";
+import type { SynthNoiseKind } from "../lab/dataset/synth-noise.js";
 import { Rng, hashString } from "../lab/dataset/rng.js";
 import { estimateRt60 } from "../lab/dataset/room.js";
 
-export type HeldoutSide = "test" | "xsrc";
+export type HeldoutSide = "val" | "test" | "xsrc";
 
 /** Which noise rows a condition draws from: all of the side's, the non-stationary ones, or none (babble only). */
 export type NoisePick = "all" | "nonstationary" | "none";
@@ -103,6 +104,16 @@ const band = (rate: number, n: number): HeldoutCondition => ({
  */
 const level = (name: string, db: number, n: number): HeldoutCondition => ({ name: `${name}-snr10`, n, snrs: [10], noise: "all", room: false, options: { levelDb: [db, db] } });
 
+/**
+ * Generated steady noise of one kind (lab/dataset/synth-noise.ts) in place of
+ * a recording: the hum, whine, hiss, rumble and fan noise that real
+ * recordings showed the network letting through.
+ */
+const steady = (kind: SynthNoiseKind, snr: number, n: number): HeldoutCondition => ({
+  name: `${kind}-snr${snr}`, n, snrs: [snr], noise: "all", room: false,
+  options: { synthNoiseProb: 1, synthNoiseReplaceProb: 1, synthNoiseKinds: [kind] },
+});
+
 /** The sets. Changing a condition changes its clips; adding one leaves the others' clips as they were. */
 export const HELDOUT_SETS: Record<string, HeldoutSet> = {
   T: {
@@ -115,6 +126,21 @@ export const HELDOUT_SETS: Record<string, HeldoutSet> = {
       nonstat(5, 30),
       band(8000, 16), band(16000, 16),
       level("quiet", -40, 24), level("loud", -10, 24),
+    ],
+  },
+  S: {
+    name: "S", side: "test",
+    about: "test rows' speakers in generated steady noise, one kind per condition (a diagnostic: the generators are the training augmentation's)",
+    conditions: (["hum", "whine", "colour", "rumble", "fan"] as const).flatMap((k) => [steady(k, 0, 12), steady(k, 10, 12)]),
+  },
+  V: {
+    name: "V", side: "val",
+    about: "validation rows of the newer extra lists (for choosing models; never a test)",
+    conditions: [
+      dry(-5, 16), dry(0, 16), dry(5, 16), dry(10, 16), dry(20, 16),
+      reverb(5, 16),
+      babbleOnly(5, 16),
+      nonstat(5, 16),
     ],
   },
   X: {

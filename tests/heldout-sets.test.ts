@@ -170,6 +170,42 @@ test("T draws only test rows and X only xsrc rows: speakers, babble talkers, noi
   }
 });
 
+test("V draws only validation rows; S puts test speakers in one generated steady noise per condition, no recording", { skip: !haveCorpus }, async () => {
+  const c = Corpus.open();
+  const { speechDir, noiseDir, files, cleanup } = fakeFolders(c);
+  try {
+    const rooms = await orderRooms(c, splitCorpus(c.entries).val.rir);
+    assert.equal(HELDOUT_SETS.V.side, "val");
+    assert.equal(HELDOUT_SETS.S.side, "test");
+    for (const s of ["V", "S"]) {
+      const set = HELDOUT_SETS[s];
+      const src = readHeldoutSources([speechDir], [noiseDir], set.side);
+      const plan = await planHeldoutSet(set, src, rooms, c, 0.001, 1.5);
+      const out = mkdtempSync(join(tmpdir(), `heldout-${s}-`));
+      try {
+        const { clips } = await makeHeldoutSet(plan, c, out);
+        assert.deepEqual([...new Set(clips.map((k) => k.condition))], set.conditions.map((k) => k.name));
+        for (const k of clips) {
+          assert.match(k.speaker, new RegExp(`^spk-${set.side}-`), `${k.name}: speaker ${k.speaker}`);
+          for (const f of [...k.speechFiles, ...k.noiseFiles]) assert.equal(files.get(f), set.side, `${k.name}: ${f}`);
+          if (s === "S") {
+            const kind = k.condition.replace(/-snr.*/, "");
+            assert.equal(k.synthNoise?.info.kind, kind, `${k.name}: ${JSON.stringify(k.synthNoise)}`);
+            assert.equal(k.noiseFiles.length, 0, `${k.name}: no recording`);
+          } else {
+            assert.equal(k.synthNoise, null, `${k.name}: nothing generated in V`);
+          }
+        }
+      } finally {
+        rmSync(out, { recursive: true, force: true });
+      }
+    }
+  } finally {
+    c.close();
+    cleanup();
+  }
+});
+
 test("a missing folder, or one without rows of the side, is a clear error and the tool writes nothing", { skip: !haveCorpus }, () => {
   const c = Corpus.open();
   const { speechDir, noiseDir, cleanup } = fakeFolders(c);

@@ -1,16 +1,18 @@
 /**
  * The held-out test sets T (test rows) and X (cross-source, xsrc rows) of
  * bench/heldout-testset.ts, made and scored by one command
- * (`npm run eval:heldout -- ...`):
+ * (`npm run eval:heldout -- ...`); on request (--sets) also S (the test
+ * speakers in generated steady noise, a diagnostic) and V (the lists'
+ * validation rows, the set to choose models on):
  *
  *   node dist/tools/heldout-sets.js --out DIR
  *        --extra-speech DIR [--extra-speech DIR ...] --extra-noise DIR [--extra-noise DIR ...]
- *        [--sets T,X] [--only SYSTEMS] [--model PNM] [--ours-name NAME] [--dfn3-dir DIR]
+ *        [--sets T,X|S|V] [--only SYSTEMS] [--model PNM] [--ours-name NAME] [--dfn3-dir DIR]
  *        [--fraction F] [--no-dnsmos] [--data CORPUS] [--make-only]
  *
  * The folders are those `python3 -m training.fetch_extra` rebuilds from
  * the committed lists (training/DATA.md); each set takes its side's rows
- * (T: split test, X: split xsrc) of every folder given, and refuses to run
+ * (T and S: split test, X: split xsrc, V: split val) of every folder given, and refuses to run
  * without them. Rooms come from the corpus's validation side (--data).
  *
  * Per set S it writes DIR/S/clean, DIR/S/noisy (same names, each carrying
@@ -41,8 +43,11 @@ import {
   HELDOUT_SETS, makeHeldoutSet, orderRooms, planHeldoutSet, readHeldoutSources, setCount, summariseClips, summaryTable,
 } from "../bench/heldout-testset.js";
 
+/** The sets the README reports; S and V are asked for by name. */
+const DEFAULT_SETS = "T,X";
+
 const USAGE = `usage: heldout-sets --out DIR --extra-speech DIR [--extra-speech DIR ...] --extra-noise DIR [--extra-noise DIR ...]
-       [--sets ${Object.keys(HELDOUT_SETS).join(",")}] [--only SYSTEMS] [--model PNM] [--ours-name NAME] [--dfn3-dir DIR]
+       [--sets SETS (default ${DEFAULT_SETS}; of ${Object.keys(HELDOUT_SETS).join(",")})] [--only SYSTEMS] [--model PNM] [--ours-name NAME] [--dfn3-dir DIR]
        [--fraction F] [--no-dnsmos] [--data CORPUS] [--make-only]`;
 
 /** The systems scored unless --only says otherwise: every peer, dfn3 when its graphs are given. */
@@ -60,7 +65,7 @@ async function main(): Promise<void> {
       out: { type: "string" },
       "extra-speech": { type: "string", multiple: true, default: [] },
       "extra-noise": { type: "string", multiple: true, default: [] },
-      sets: { type: "string", default: Object.keys(HELDOUT_SETS).join(",") },
+      sets: { type: "string", default: DEFAULT_SETS },
       only: { type: "string" },
       model: { type: "string" },
       "ours-name": { type: "string" },
