@@ -248,7 +248,10 @@ def train(args):
                 mean, std = np.concatenate([mean, mean[:nb]]), np.concatenate([std, std[:nb]])
             model.set_normalization(mean, std)
             norm_set = True
-        floor = wants_noise_floor(config, files[0].n_feat)
+        try:
+            floor = wants_noise_floor(config, files[0].n_feat)
+        except ValueError as e:
+            raise SystemExit(f"{files[0].path}: {e}") from None
         sampler = CropSampler(files, args.batch, tuple(args.crop), config["lookahead"], np_rng, floor)
         n_steps = args.steps_per_epoch or sampler.batches_per_epoch()
         print(f"epoch {epoch + 1}/{args.epochs}: {len(files)} files, {sampler.frames} frames, "
