@@ -114,6 +114,14 @@ const steady = (kind: SynthNoiseKind, snr: number, n: number): HeldoutCondition 
   options: { synthNoiseProb: 1, synthNoiseReplaceProb: 1, synthNoiseKinds: [kind] },
 });
 
+/** The eight conditions X and V share: noise at five SNRs, a room, babble, non-stationary noise; n clips each. */
+const core = (n: number): HeldoutCondition[] => [
+  dry(-5, n), dry(0, n), dry(5, n), dry(10, n), dry(20, n),
+  reverb(5, n),
+  babbleOnly(5, n),
+  nonstat(5, n),
+];
+
 /** The sets. Changing a condition changes its clips; adding one leaves the others' clips as they were. */
 export const HELDOUT_SETS: Record<string, HeldoutSet> = {
   T: {
@@ -136,22 +144,12 @@ export const HELDOUT_SETS: Record<string, HeldoutSet> = {
   V: {
     name: "V", side: "val",
     about: "validation rows of the newer extra lists (for choosing models; never a test)",
-    conditions: [
-      dry(-5, 16), dry(0, 16), dry(5, 16), dry(10, 16), dry(20, 16),
-      reverb(5, 16),
-      babbleOnly(5, 16),
-      nonstat(5, 16),
-    ],
+    conditions: core(16),
   },
   X: {
     name: "X", side: "xsrc",
     about: "xsrc rows: whole sources no training file comes from (speech: gcin-voice, 0ad-data; noise: flightgear-data-base, torcs-data, etw-data, searchandrescue-data)",
-    conditions: [
-      dry(-5, 16), dry(0, 16), dry(5, 16), dry(10, 16), dry(20, 16),
-      reverb(5, 16),
-      babbleOnly(5, 16),
-      nonstat(5, 16),
-    ],
+    conditions: core(16),
   },
 };
 
