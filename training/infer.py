@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from .percepnet.model import PercepNet
-from .percepnet.noise_floor import noise_floor, wants_noise_floor
+from .percepnet.noise_floor import wants_noise_floor, with_noise_floor
 from .percepnet.pnf import PnfFile
 from .percepnet.pnm import dequantized_model
 
@@ -39,7 +39,7 @@ def run(model, features, stream=False):
     takes the noise floor gets it appended here, as the engine computes it."""
     features = np.asarray(features, np.float32)
     if wants_noise_floor(model.config, features.shape[-1]):
-        features = np.concatenate([features, noise_floor(features[..., :model.config["nBands"]])], -1)
+        features = with_noise_floor(features, features.shape[-1], model.config["nBands"])
     x = torch.from_numpy(features)
     with torch.no_grad():
         if stream:

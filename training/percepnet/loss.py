@@ -69,6 +69,14 @@ def smooth_gain_target(g, tau):
     return g + (1.0 - g) * ((g - tau) / (1.0 - tau)).clamp(0.0, 1.0)
 
 
+def _noisy_energy_of_targets(x, nb, lookahead):
+    """The noisy band energies E_y (float64, 16-bit units) each target row
+    describes: features 0..nb-1 are log10(E_y + 1e-2), and row t's targets
+    belong to the features of row t - lookahead (zeros before the start)."""
+    ey = (torch.pow(10.0, x[..., :nb].double()) - 1e-2).clamp_min(0.0)
+    return torch.cat([torch.zeros_like(ey[:, :lookahead]), ey[:, :ey.shape[1] - lookahead]], 1)
+
+
 def band_energy_loss(gh, g, x, cell, lookahead):
     """Squared error of the enhanced band energies in log10, gh^2 E_y against
     g^2 E_y, over the cells of `cell`.
@@ -82,9 +90,7 @@ def band_energy_loss(gh, g, x, cell, lookahead):
     so a loud band of speech cut, or loud noise let through, costs more than
     the same gain error in a quiet band.
     """
-    nb = gh.shape[-1]
-    ey = (torch.pow(10.0, x[..., :nb].double()) - 1e-2).clamp_min(0.0)
-    ey = torch.cat([torch.zeros_like(ey[:, :lookahead]), ey[:, :ey.shape[1] - lookahead]], 1)
+    ey = _noisy_energy_of_targets(x, gh.shape[-1], lookahead)
     floor = 1e-3 * ey.mean(-1, keepdim=True) + 1.0
     d = torch.log10(gh.double() ** 2 * ey + floor) - torch.log10(g.double() ** 2 * ey + floor)
     return _masked_mean((d * d).to(gh.dtype), cell)
@@ -98,10 +104,7 @@ def frame_snr_db(g, x, band_mask, lookahead):
     speech sum_b g^2 E_y, noise sum_b (1 - g^2) E_y over the valid bands (g is
     sqrt(E_x / E_y), clamped to [0, 1]); rows aligned as in band_energy_loss.
     A tiny floor keeps silent frames finite (they come out near 0 dB)."""
-    nb = g.shape[-1]
-    ey = (torch.pow(10.0, x[..., :nb].double()) - 1e-2).clamp_min(0.0)
-    ey = torch.cat([torch.zeros_like(ey[:, :lookahead]), ey[:, :ey.shape[1] - lookahead]], 1)
-    ey = ey * band_mask[:, None, :].double()
+    ey = _noisy_energy_of_targets(x, g.shape[-1], lookahead) * band_mask[:, None, :].double()
     g2 = g.double().clamp(0.0, 1.0) ** 2
     speech, noise = (g2 * ey).sum(-1), ((1.0 - g2) * ey).sum(-1)
     return (10.0 * torch.log10((speech + 1e-3) / (noise + 1e-3))).to(g.dtype)
