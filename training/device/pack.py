@@ -3,14 +3,20 @@ into packs that each fit one call of the device tool (64 MiB with the
 working tree; default 60 MiB a pack).
 
     python3 -m training.device.pack --out .dev --init training/checkpoints/default.pt \\
-        [--data ../shared/data/train] [--extra x-noise=DIR ...] [--extra x-speech=DIR ...] [--val VAL.pnf] [--limit-mib 60]
+        [--data ../shared/data/train] [--extra x-noise=DIR ...] [--extra x-speech=DIR ...] [--val VAL.pnf]
+        [--resume OUT/resume-*.pt] [--limit-mib 60]
 
 Writes OUT/p1, OUT/p2, ...: p1 holds the app (dist/, build/percepnet.wasm,
 package.json and the node_modules the dataset builder imports), the local
 Node binary xz-compressed (the device image has no Node) and the --init
-checkpoint; then the corpus, then each --extra folder in the order given,
-every folder's MANIFEST.tsv first. Files are hard links where the file
-system allows. Run `npm run build` first. An earlier pack folder at OUT is
+checkpoint (and --resume: the resume parts an earlier training call
+returned, so that run.sh goes on with that run on a fresh machine); then the
+corpus, then each --extra folder in the order given, every folder's
+MANIFEST.tsv first. Files are hard links where the file
+system allows. Run `npm run build` first. Every device call also sends the
+checkout it is made from (tracked and untracked-not-ignored files), and the
+64 MiB limit is on both together, so by default a pack gets what is left of
+63 MiB after this checkout (about 24 MiB from a full checkout). An earlier pack folder at OUT is
 replaced; any other existing OUT is refused.
 """
 import argparse
@@ -19,6 +25,7 @@ import lzma
 import os
 import re
 import shutil
+import subprocess
 import sys
 
 # What dist/tools/build-dataset.js imports from node_modules; their own
@@ -58,6 +65,33 @@ def folder(src, rel):
         it for it in tree(src, rel) if it[1] != os.path.join(rel, "MANIFEST.tsv")]
 
 
+def travelling_mib(root="."):
+    """MiB of the files a device call sends with a pack: the checkout's
+    tracked and untracked-not-ignored files (and shared/ inside it)."""
+    try:
+        out = subprocess.run(["git", "-C", root, "ls-files", "-co", "--exclude-standard", "-z"],
+                             check=True, capture_output=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        raise SystemExit("pack: cannot list this checkout's files with git; give --limit-mib")
+    total = 0
+    for rel in out.decode().split("\0"):
+        p = os.path.join(root, rel)
+        if rel and os.path.isfile(p):
+            total += os.path.getsize(p)
+    shared = os.path.join(root, "shared")
+    if os.path.isdir(shared):
+        total += sum(os.path.getsize(s) for s, _ in tree(shared, ""))
+    return total / 2**20
+
+
+def default_limit_mib(root="."):
+    left = 63 - travelling_mib(root)
+    if left < 8:
+        raise SystemExit(f"pack: this checkout sends {63 - left:.1f} MiB with every device call, which leaves "
+                         f"{max(left, 0):.1f} MiB of the 64 for a pack; slim it or give --limit-mib")
+    return left
+
+
 def place(src, dst):
     os.makedirs(os.path.dirname(dst), exist_ok=True)
     try:
@@ -74,14 +108,23 @@ def main(argv=None):
     p.add_argument("--extra", action="append", default=[], metavar="NAME=DIR",
                    help="extra folder; NAME x-speech* is speech, any other x-* noise")
     p.add_argument("--val", help="validation .pnf for the trainer's log (its own pack or packs' room)")
+    p.add_argument("--resume", nargs="+", default=[], metavar="PART",
+                   help="the resume-N.pt parts of an earlier run.sh train call (all of them)")
     p.add_argument("--node", default=shutil.which("node") or "/usr/bin/node")
-    p.add_argument("--limit-mib", type=float, default=60)
+    p.add_argument("--limit-mib", type=float, help="MiB a pack (default: 63 less what this checkout sends)")
     a = p.parse_args(argv)
-    limit = int(a.limit_mib * 2**20)
+    limit_mib = a.limit_mib if a.limit_mib is not None else default_limit_mib()
+    if not 1 <= limit_mib <= 63:
+        raise SystemExit(f"pack: --limit-mib {limit_mib} is outside 1-63")
+    print(f"packs of at most {limit_mib:.1f} MiB")
+    limit = int(limit_mib * 2**20)
     for need in ("dist/tools/build-dataset.js", "build/percepnet.wasm"):
         if not os.path.exists(need):
             raise SystemExit(f"pack: {need} missing: run npm run build in the repository root")
-    for need in [a.init, a.node, a.data] + ([a.val] if a.val else []):
+    names = sorted(os.path.basename(r) for r in a.resume)
+    if a.resume and names != [f"resume-{i}.pt" for i in range(len(names))]:
+        raise SystemExit(f"pack: --resume wants the parts resume-0.pt .. resume-N.pt of one call, got {names}")
+    for need in [a.init, a.node, a.data] + ([a.val] if a.val else []) + a.resume:
         if not os.path.exists(need):
             raise SystemExit(f"pack: {need} not found")
     # Every input is listed (and so checked) before the slow compression of Node below.
@@ -106,6 +149,7 @@ def main(argv=None):
     for name in node_closure("node_modules"):
         items += tree(os.path.join("node_modules", name), os.path.join("app/node_modules", name))
     items += [(node_xz, "node.xz"), (a.init, "default.pt")]
+    items += [(r, os.path.join("resume", os.path.basename(r))) for r in a.resume]
     if a.val:
         items.append((a.val, "val.pnf"))
     items += data

@@ -9,6 +9,15 @@ training.average, training.export and --init read.
 float16 keeps 11 significant bits, far finer than the int8 rows the engine
 runs; the optimizer state is dropped (a joined checkpoint fine-tunes with
 --init, it does not resume).
+
+    python3 -m training.device.parts split --resume RUN/last.pt PREFIX
+
+keeps the whole run instead (optimizer moments, rng, pruning masks, epoch
+and step), so that `join` rebuilds a last.pt that training.train resumes
+from: a run's GPU minutes add up over calls, machines and sessions. Weights
+travel as float16 and the moments as bfloat16 (the squared-gradient moment
+can be far below float16's range); scalars, masks and integer tensors travel
+exactly. For the paper-size model that is about 48 MB, 4 parts.
 """
 import argparse
 import sys
@@ -25,27 +34,83 @@ def load(path, what):
         raise SystemExit(f"{what}: cannot read {path} as a torch file ({type(e).__name__})")
 
 
+class Ref:
+    """Where a tensor of a resume checkpoint went: the skeleton keeps these."""
+
+    def __init__(self, i):
+        self.i = i
+
+
+def _travel(t, top):
+    # Moments can be ~1e-12 (bfloat16 has float32's range); AdamW's step count
+    # and other scalars stay exact, as do masks and integer tensors.
+    if not t.is_floating_point() or t.numel() <= 1:
+        return t
+    return t.to(torch.bfloat16) if top == "optimizer" else t.half()
+
+
+def _strip(obj, sink, top):
+    if isinstance(obj, torch.Tensor):
+        sink.append(_travel(obj, top))
+        return Ref(len(sink) - 1)
+    if isinstance(obj, dict):
+        return {k: _strip(v, sink, top if top else k) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        out = [_strip(v, sink, top) for v in obj]
+        return out if isinstance(obj, list) else tuple(out)
+    return obj
+
+
+def _fill(obj, tensors):
+    if isinstance(obj, Ref):
+        return tensors[obj.i]
+    if isinstance(obj, dict):
+        return {k: _fill(v, tensors) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        out = [_fill(v, tensors) for v in obj]
+        return out if isinstance(obj, list) else tuple(out)
+    return obj
+
+
+def _write(groups, prefix, extra):
+    paths = []
+    for i, g in enumerate(groups):
+        path = f"{prefix}-{i}.pt"
+        torch.save({"part": i, "parts": len(groups), **g, **(extra if i == 0 else {})}, path)
+        paths.append(path)
+    return paths
+
+
+def _pack(items, part_bytes):
+    groups, cur, size = [], {}, 0
+    for k, v in items:
+        n = v.numel() * v.element_size()
+        if cur and size + n > part_bytes:
+            groups.append(cur)
+            cur, size = {}, 0
+        cur[k] = v
+        size += n
+    groups.append(cur)
+    return groups
+
+
+def split_resume(ckpt, prefix, part_bytes=PART_BYTES):
+    ck = load(ckpt, "split")
+    if not isinstance(ck, dict) or not all(k in ck for k in ("model", "optimizer", "rng")):
+        raise SystemExit(f"split --resume: {ckpt} is not a run's last.pt (it needs model, optimizer and rng)")
+    sink = []
+    skeleton = _strip(ck, sink, "")
+    groups = _pack(list(enumerate(sink)), part_bytes)
+    return _write([{"tensors": g} for g in groups], prefix, {"skeleton": skeleton, "count": len(sink)})
+
+
 def split(ckpt, prefix, part_bytes=PART_BYTES):
     ck = load(ckpt, "split")
     if not isinstance(ck, dict) or not isinstance(ck.get("model"), dict):
         raise SystemExit(f"split: {ckpt} is not a training checkpoint (no 'model' weights)")
-    parts, cur, size = [], {}, 0
-    for k, v in ck["model"].items():
-        v = v.half() if v.is_floating_point() else v
-        n = v.numel() * v.element_size()
-        if cur and size + n > part_bytes:
-            parts.append(cur)
-            cur, size = {}, 0
-        cur[k] = v
-        size += n
-    parts.append(cur)
+    items = [(k, v.half() if v.is_floating_point() else v) for k, v in ck["model"].items()]
     meta = {k: v for k, v in ck.items() if k not in ("model", "optimizer", "rng")}
-    paths = []
-    for i, p in enumerate(parts):
-        path = f"{prefix}-{i}.pt"
-        torch.save({"part": i, "parts": len(parts), "model": p, "meta": meta}, path)
-        paths.append(path)
-    return paths
+    return _write([{"model": g} for g in _pack(items, part_bytes)], prefix, {"meta": meta})
 
 
 def join(paths, out):
@@ -57,6 +122,17 @@ def join(paths, out):
     want = parts[0]["parts"] if parts else 0
     if not parts or [p["part"] for p in parts] != list(range(want)):
         raise SystemExit(f"join: need parts 0..{max(want - 1, 0)}, got {[p['part'] for p in parts]}")
+    if ("skeleton" in parts[0]) != all("tensors" in p for p in parts):
+        raise SystemExit("join: the parts mix a resume split with a weights split")
+    if "skeleton" in parts[0]:
+        tensors = {i: t for p in parts for i, t in p["tensors"].items()}
+        if sorted(tensors) != list(range(parts[0]["count"])):
+            raise SystemExit(f"join: the resume parts hold {len(tensors)} of {parts[0]['count']} tensors")
+        # Training runs in float32: every reduced tensor goes back to it.
+        tensors = {i: (t.float() if t.dtype in (torch.float16, torch.bfloat16) else t) for i, t in tensors.items()}
+        ck = _fill(parts[0]["skeleton"], tensors)
+        torch.save(ck, out)
+        return ck
     ck = dict(parts[0]["meta"])
     ck["model"] = {k: (v.float() if v.is_floating_point() else v)
                    for p in parts for k, v in p["model"].items()}
@@ -70,12 +146,13 @@ def main(argv=None):
     s = sub.add_parser("split")
     s.add_argument("ckpt")
     s.add_argument("prefix")
+    s.add_argument("--resume", action="store_true", help="keep the whole run (optimizer, rng, masks), not only the weights")
     j = sub.add_parser("join")
     j.add_argument("parts", nargs="+")
     j.add_argument("-o", "--out", required=True)
     a = p.parse_args(argv)
     if a.cmd == "split":
-        print(" ".join(split(a.ckpt, a.prefix)))
+        print(" ".join((split_resume if a.resume else split)(a.ckpt, a.prefix)))
     else:
         ck = join(a.parts, a.out)
         print(f"wrote {a.out}: {len(ck['model'])} tensors, epoch {ck.get('epoch')}", file=sys.stderr)
