@@ -9,7 +9,7 @@
 # (training seconds, 400), WIDTH (512), DEV (cuda), SEED0 (builder seeds
 # SEED0+1..; default 9100 plus the step the run starts from, so every call
 # mixes new data), XARGS (more builder flags), TARGS (more trainer flags,
-# e.g. a pruning schedule: --density gru=0.2 --prune-end 40000), FRESH=1
+# e.g. a pruning schedule: --density gru=0.2 --prune-end 20000), FRESH=1
 # (start over even where a run could resume). A val.pnf in a pack gives the
 # log a validation column (else it repeats the training loss).
 # Where it starts: the run this machine still holds from an earlier call
