@@ -1,10 +1,10 @@
 """Cut what a GPU machine with no network needs for training.device/run.sh
 into packs that each fit one call of the device tool (64 MiB with the
-working tree; default 60 MiB a pack).
+checkout the call sends).
 
     python3 -m training.device.pack --out .dev --init training/checkpoints/default.pt \\
         [--data ../shared/data/train] [--extra x-noise=DIR ...] [--extra x-speech=DIR ...] [--val VAL.pnf]
-        [--resume OUT/resume-*.pt] [--limit-mib 60]
+        [--resume OUT/resume-*.pt] [--limit-mib MIB]
 
 Writes OUT/p1, OUT/p2, ...: p1 holds the app (dist/, build/percepnet.wasm,
 package.json and the node_modules the dataset builder imports), the local
@@ -12,12 +12,12 @@ Node binary xz-compressed (the device image has no Node) and the --init
 checkpoint (and --resume: the resume parts an earlier training call
 returned, so that run.sh goes on with that run on a fresh machine); then the
 corpus, then each --extra folder in the order given, every folder's
-MANIFEST.tsv first. Files are hard links where the file
-system allows. Run `npm run build` first. Every device call also sends the
-checkout it is made from (tracked and untracked-not-ignored files), and the
-64 MiB limit is on both together, so by default a pack gets what is left of
-63 MiB after this checkout (about 24 MiB from a full checkout). An earlier pack folder at OUT is
-replaced; any other existing OUT is refused.
+MANIFEST.tsv first. Files are hard links where the file system allows.
+Run `npm run build` first. Every device call also sends the checkout it is
+made from (tracked and untracked-not-ignored files), and the 64 MiB limit
+is on both together, so by default a pack gets what is left of 63 MiB
+after this checkout (about 24 MiB from a full checkout). An earlier pack
+folder at OUT is replaced; any other existing OUT is refused.
 """
 import argparse
 import json
