@@ -49,25 +49,15 @@ def _travel(t, top):
     return t.to(torch.bfloat16) if top == "optimizer" else t.half()
 
 
-def _strip(obj, sink, top):
-    if isinstance(obj, torch.Tensor):
-        sink.append(_travel(obj, top))
-        return Ref(len(sink) - 1)
+def _walk(obj, leaf, top=""):
+    """Copy the nested dicts, lists and tuples of a checkpoint, replacing each
+    tensor or Ref by leaf(it, top): top is the checkpoint key it sits under."""
+    if isinstance(obj, (torch.Tensor, Ref)):
+        return leaf(obj, top)
     if isinstance(obj, dict):
-        return {k: _strip(v, sink, top if top else k) for k, v in obj.items()}
+        return {k: _walk(v, leaf, top or k) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        out = [_strip(v, sink, top) for v in obj]
-        return out if isinstance(obj, list) else tuple(out)
-    return obj
-
-
-def _fill(obj, tensors):
-    if isinstance(obj, Ref):
-        return tensors[obj.i]
-    if isinstance(obj, dict):
-        return {k: _fill(v, tensors) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        out = [_fill(v, tensors) for v in obj]
+        out = [_walk(v, leaf, top) for v in obj]
         return out if isinstance(obj, list) else tuple(out)
     return obj
 
@@ -99,7 +89,11 @@ def split_resume(ckpt, prefix, part_bytes=PART_BYTES):
     if not isinstance(ck, dict) or not all(k in ck for k in ("model", "optimizer", "rng")):
         raise SystemExit(f"split --resume: {ckpt} is not a run's last.pt (it needs model, optimizer and rng)")
     sink = []
-    skeleton = _strip(ck, sink, "")
+
+    def keep(t, top):
+        sink.append(_travel(t, top))
+        return Ref(len(sink) - 1)
+    skeleton = _walk(ck, keep)
     groups = _pack(list(enumerate(sink)), part_bytes)
     return _write([{"tensors": g} for g in groups], prefix, {"skeleton": skeleton, "count": len(sink)})
 
@@ -124,18 +118,16 @@ def join(paths, out):
         raise SystemExit(f"join: need parts 0..{max(want - 1, 0)}, got {[p['part'] for p in parts]}")
     if ("skeleton" in parts[0]) != all("tensors" in p for p in parts):
         raise SystemExit("join: the parts mix a resume split with a weights split")
+    # Training runs in float32: every tensor that travelled reduced goes back to it.
+    restore = lambda t: t.float() if t.dtype in (torch.float16, torch.bfloat16) else t
     if "skeleton" in parts[0]:
         tensors = {i: t for p in parts for i, t in p["tensors"].items()}
         if sorted(tensors) != list(range(parts[0]["count"])):
             raise SystemExit(f"join: the resume parts hold {len(tensors)} of {parts[0]['count']} tensors")
-        # Training runs in float32: every reduced tensor goes back to it.
-        tensors = {i: (t.float() if t.dtype in (torch.float16, torch.bfloat16) else t) for i, t in tensors.items()}
-        ck = _fill(parts[0]["skeleton"], tensors)
-        torch.save(ck, out)
-        return ck
-    ck = dict(parts[0]["meta"])
-    ck["model"] = {k: (v.float() if v.is_floating_point() else v)
-                   for p in parts for k, v in p["model"].items()}
+        ck = _walk(parts[0]["skeleton"], lambda ref, _top: restore(tensors[ref.i]))
+    else:
+        ck = dict(parts[0]["meta"])
+        ck["model"] = {k: restore(v) for p in parts for k, v in p["model"].items()}
     torch.save(ck, out)
     return ck
 
