@@ -1,5 +1,5 @@
 // The per-frame pipeline, top to bottom like the block diagram:
-//   STFT -> bands -> pitch -> comb -> features -> network (or oracle) ->
+//   STFT -> bands -> pitch -> comb -> level -> features -> network (or oracle) ->
 //   mixing Y/P -> postfilter -> band rescaling -> ISTFT.
 //
 // Timing: each call takes 480 new samples. The newest 960-sample window
@@ -15,6 +15,7 @@ import { PitchTracker, pitchUpdate, PITCH_MAX } from "./pitch";
 import { combTaps, combFilter, COMB_M, COMB_NTAPS } from "./comb";
 import { NB_FEATURES, computeFeatures } from "./features";
 import { NoiseFloor, noiseFloorUpdate } from "./noise-floor";
+import { LevelTracker, levelUpdate, levelPowerFactor } from "./level";
 import { coherence, oracleTargets } from "./targets";
 import { targetEnergies } from "./postfilter";
 import { networkReady, networkRun, networkReset } from "./network";
@@ -53,12 +54,16 @@ export let combEnabled: bool = true;
 export let postfilterEnabled: bool = true;
 export let minGain: f32 = 0;
 export let hasClean: bool = false;
+export let levelEnabled: bool = false;
+export let levelLo: f32 = -24;
+export let levelHi: f32 = -8;
 
 // per-frame info for the host
 export let frameVad: f32 = 0;
 export let cleanEnergy: f32 = 0; // clean energy of the delayed frame (16-bit units^2 per bin)
 export let noisyEnergy: f32 = 0;
 export let inputWasSanitised: i32 = 0;
+export let levelGainDb: f32 = 0; // the level normaliser's gain on this frame's features
 
 // State of the one stream this instance denoises: module-level because one
 // wasm instance is one denoiser (the instance plays the part of rnnoise's
@@ -68,6 +73,7 @@ const cleanHist = new StaticArray<f32>(HIST);
 const ola = new StaticArray<f32>(HOP);
 export const pitch = new PitchTracker();
 const noiseTracker = new NoiseFloor();
+const levelTracker = new LevelTracker();
 // scratch: written before it is read within one processFrame
 const Y = new StaticArray<f32>(2 * NBINS);
 const P = new StaticArray<f32>(2 * NBINS);
@@ -96,6 +102,13 @@ export function setOptions(source: i32, comb: bool, postfilter: bool, gmin: f32,
   hasClean = clean;
 }
 
+/** Level normaliser of the features on or off, and the range [lo, hi] dB FS it holds the level estimate in. */
+export function setLevelOptions(enabled: bool, lo: f32, hi: f32): void {
+  levelEnabled = enabled;
+  levelLo = lo;
+  levelHi = hi > lo ? hi : lo;
+}
+
 /** Back to the state right after instantiation (bit-exact). */
 export function resetState(): void {
   for (let i = 0; i < HIST; i++) { unchecked(hist[i] = 0); unchecked(cleanHist[i] = 0); }
@@ -106,6 +119,8 @@ export function resetState(): void {
   }
   pitch.reset();
   noiseTracker.reset();
+  levelTracker.reset();
+  levelGainDb = 0;
   for (let b = 0; b < NB_BANDS; b++) unchecked(noiseFloor[b] = 0);
   networkReset();
   frameVad = 0; cleanEnergy = 0; noisyEnergy = 0;
@@ -131,6 +146,13 @@ function push(h: StaticArray<f32>, src: StaticArray<f32>): i32 {
 function combSpectrum(h: StaticArray<f32>, start: i32, T: i32, taps: StaticArray<f32>, spec: StaticArray<f32>): void {
   combFilter(h, start, T, taps, pbuf);
   analyze(pbuf, 0, spec);
+}
+
+// Mean square of the hop just pushed, full scale 1.
+function newestPower(): f32 {
+  let s: f32 = 0;
+  for (let i = HIST - HOP; i < HIST; i++) { const v = unchecked(hist[i]); s += v * v; }
+  return s / (<f32>HOP * SCALE * SCALE);
 }
 
 function sumEnergy(E: StaticArray<f32>): f32 {
@@ -183,7 +205,8 @@ export function processFrame(): void {
   bandEnergy(P, Ep);
   bandCorr(Y, P, Cb);
   coherence(Cb, Ey, Ep, qy);
-  computeFeatures(Ey, qy, Tnow, pitch.current.corr, features);
+  levelGainDb = levelUpdate(levelTracker, newestPower(), levelLo, levelHi, levelEnabled);
+  computeFeatures(Ey, levelPowerFactor(levelGainDb), qy, Tnow, pitch.current.corr, features);
   noiseFloorUpdate(noiseTracker, features, noiseFloor);
 
   // --- frame t-2: the spectrum we modify ---

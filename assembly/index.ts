@@ -8,7 +8,7 @@ import { NB_BANDS } from "./bands";
 import { NB_FEATURES } from "./features";
 import * as F from "./frame";
 
-export const ABI_VERSION: i32 = 3;
+export const ABI_VERSION: i32 = 4;
 export const FRAME_SIZE: i32 = 480;
 export const BANDS: i32 = NB_BANDS;
 export const FEATURES: i32 = NB_FEATURES;
@@ -28,6 +28,8 @@ export function oracleStrengthsPtr(): usize { return changetype<usize>(F.oracleS
 export function configure(gainSource: i32, comb: i32, postfilter: i32, minGain: f32, clean: i32): void {
   F.setOptions(gainSource, comb != 0, postfilter != 0, minGain, clean != 0);
 }
+/** Level normaliser of the network's features (assembly/level.ts): enabled 0/1, range [lo, hi] dB FS. */
+export function configureLevel(enabled: i32, lo: f32, hi: f32): void { F.setLevelOptions(enabled != 0, lo, hi); }
 export function reset(): void { F.resetState(); }
 export function processFrame(): void { F.processFrame(); }
 
@@ -35,6 +37,7 @@ export function frameVad(): f32 { return F.frameVad; }
 export function frameCleanEnergy(): f32 { return F.cleanEnergy; }
 export function frameNoisyEnergy(): f32 { return F.noisyEnergy; }
 export function frameSanitised(): i32 { return F.inputWasSanitised; }
+export function frameLevelGainDb(): f32 { return F.levelGainDb; }
 export function pitchCurrent(): i32 { return F.pitch.current.period; }
 export function pitchCurrentCorr(): f32 { return F.pitch.current.corr; }
 export function pitchDelayed(): i32 { return F.pitch.delayed.period; }

@@ -62,7 +62,7 @@ function parseSettings(text: string): OursOptions["settings"] {
   let o: unknown;
   try { o = JSON.parse(text); } catch (e) { throw new Error(`--ours-settings is not JSON: ${(e as Error).message}`); }
   if (typeof o !== "object" || o === null || Array.isArray(o)) throw new Error(`--ours-settings must be a JSON object, got ${text}`);
-  const known = ["comb", "postfilter", "attenuationLimitDb"];
+  const known = ["comb", "postfilter", "attenuationLimitDb", "levelNormalize"];
   const unknown = Object.keys(o).filter((k) => !known.includes(k));
   if (unknown.length) throw new Error(`--ours-settings: unknown setting ${unknown.join(", ")} (known: ${known.join(", ")})`);
   return o as OursOptions["settings"];

@@ -74,7 +74,21 @@ export interface DenoiserOptions {
   postfilter?: boolean;
   /** Largest attenuation in dB, e.g. 20 keeps some ambience (default: unlimited). */
   attenuationLimitDb?: number;
+  /**
+   * Let the network hear quiet or loud input at the level it works best at
+   * (default {@link DEFAULT_LEVEL_NORMALIZE}): a slow gain, following the
+   * input's level over a few seconds, on the band energies its inputs are
+   * made of. The audio itself is not scaled: the output keeps the input's
+   * level.
+   */
+  levelNormalize?: boolean;
 }
+
+/** The options that may change while a Denoiser runs ({@link Denoiser.setOptions}). */
+export type LiveOptions = Pick<DenoiserOptions, "comb" | "postfilter" | "attenuationLimitDb" | "levelNormalize">;
+
+/** Default of {@link DenoiserOptions.levelNormalize} (training/HISTORY.md, stage 17, decided it). */
+export const DEFAULT_LEVEL_NORMALIZE = false;
 
 /** Per-frame information about the most recent 10 ms frame. */
 export interface FrameInfo {
@@ -97,8 +111,8 @@ function isModelSource(m: unknown): m is ModelSource {
 }
 
 /** Keys of DenoiserOptions, and what to say for keys that belong elsewhere. */
-export const DENOISER_OPTION_KEYS = ["wasm", "model", "mode", "comb", "postfilter", "attenuationLimitDb"] as const;
-export const LIVE_OPTION_KEYS = ["comb", "postfilter", "attenuationLimitDb"] as const;
+export const DENOISER_OPTION_KEYS = ["wasm", "model", "mode", "comb", "postfilter", "attenuationLimitDb", "levelNormalize"] as const;
+export const LIVE_OPTION_KEYS = ["comb", "postfilter", "attenuationLimitDb", "levelNormalize"] as const;
 export const DENOISER_HINTS: Record<string, string> = {
   sampleRate: "Denoiser is 48 kHz only; for other rates use createStream({ sampleRate }) or denoiseChannels(channels, { sampleRate })",
   channels: "Denoiser is mono; for several channels use createStream({ channels }) or denoiseChannels(channels)",
@@ -107,7 +121,7 @@ export const DENOISER_HINTS: Record<string, string> = {
 /** Option values shared by Denoiser, streams, the oracle and the worklet. */
 export function checkOptionValues(o: DenoiserOptions): void {
   if (o.mode !== undefined && !isGainMode(o.mode)) throw new TypeError(`percepnet: unknown mode ${String(o.mode)}; expected one of ${GAIN_MODES.join(", ")}`);
-  for (const k of ["comb", "postfilter"] as const) {
+  for (const k of ["comb", "postfilter", "levelNormalize"] as const) {
     if (o[k] !== undefined && typeof o[k] !== "boolean") throw new TypeError(`percepnet: option ${k} must be a boolean, got ${describe(o[k])}`);
   }
   const a = o.attenuationLimitDb;
@@ -154,16 +168,18 @@ export function configuredEngine(module: WebAssembly.Module, opts: DenoiserOptio
     comb: opts.comb ?? true,
     postfilter: opts.postfilter ?? true,
     minGain: minGainFor(opts.attenuationLimitDb),
+    levelNormalize: opts.levelNormalize ?? DEFAULT_LEVEL_NORMALIZE,
   });
   return eng;
 }
 
 /** The Engine settings of the options that may change while running. */
-export function liveConfig(opts: Pick<DenoiserOptions, "comb" | "postfilter" | "attenuationLimitDb">): Partial<EngineConfig> {
+export function liveConfig(opts: LiveOptions): Partial<EngineConfig> {
   const c: Partial<EngineConfig> = {};
   if (opts.comb !== undefined) c.comb = opts.comb;
   if (opts.postfilter !== undefined) c.postfilter = opts.postfilter;
   if ("attenuationLimitDb" in opts) c.minGain = minGainFor(opts.attenuationLimitDb);
+  if (opts.levelNormalize !== undefined) c.levelNormalize = opts.levelNormalize;
   return c;
 }
 
@@ -281,10 +297,10 @@ export class Denoiser {
   get vad(): number { return this.eng.vad; }
 
   /**
-   * Change comb / postfilter / attenuation limit while running (e.g. from a
+   * Change comb / postfilter / attenuation limit / level normaliser while running (e.g. from a
    * UI); takes effect at the next 10 ms frame, keeps all audio state.
    */
-  setOptions(opts: Pick<DenoiserOptions, "comb" | "postfilter" | "attenuationLimitDb">): void {
+  setOptions(opts: LiveOptions): void {
     checkOptions("Denoiser.setOptions()", opts, LIVE_OPTION_KEYS);
     this.eng.configure(liveConfig(opts));
   }

@@ -17,7 +17,7 @@ import type { ParsedModel } from "./model-file.js";
  * build/ left behind, a CDN copy of another release) is refused at
  * instantiation instead of misreading its memory.
  */
-export const HOST_ABI_VERSION = 3;
+export const HOST_ABI_VERSION = 4;
 
 /*
  * The module's constants as the host is written for them. They are also
@@ -68,9 +68,10 @@ export interface PercepnetExports {
   inputPtr(): Ptr; cleanPtr(): Ptr; outputPtr(): Ptr; featuresPtr(): Ptr; noiseFloorPtr(): Ptr;
   gainsPtr(): Ptr; strengthsPtr(): Ptr; oracleGainsPtr(): Ptr; oracleStrengthsPtr(): Ptr;
   configure(gainSource: I32, comb: I32, postfilter: I32, minGain: F32, clean: I32): void;
+  configureLevel(enabled: I32, lo: F32, hi: F32): void;
   reset(): void;
   processFrame(): void;
-  frameVad(): F32; frameCleanEnergy(): F32; frameNoisyEnergy(): F32; frameSanitised(): I32;
+  frameVad(): F32; frameCleanEnergy(): F32; frameNoisyEnergy(): F32; frameSanitised(): I32; frameLevelGainDb(): F32;
   pitchCurrent(): I32; pitchCurrentCorr(): F32; pitchDelayed(): I32; pitchDelayedCorr(): F32;
   // network (assembly/model.ts)
   modelConfigure(nFeatures: I32, nBands: I32, dense: I32, k1: I32, conv1: I32,
@@ -128,10 +129,24 @@ export interface EngineConfig {
   postfilter: boolean;
   /** Smallest band gain, linear (0 = unlimited attenuation). */
   minGain: number;
+  /**
+   * Level normaliser of the network's inputs (assembly/level.ts): the band
+   * energies the features are made of are scaled so that the input's level
+   * estimate lies in {@link LEVEL_RANGE_DB}; the signal path is untouched.
+   */
+  levelNormalize: boolean;
 }
 
+/**
+ * The range, dB FS, the level normaliser holds its estimate of the input's
+ * level in (the 90th percentile of 10 ms frame levels over a few seconds,
+ * a few dB above the active speech level). Chosen on validation clips
+ * (training/HISTORY.md, stage 17).
+ */
+export const LEVEL_RANGE_DB: readonly [number, number] = [-24, -8];
+
 /** The module's state right after instantiation (assembly/frame.ts). */
-const INITIAL_CONFIG: Readonly<EngineConfig> = { mode: "unity", comb: true, postfilter: true, minGain: 0 };
+const INITIAL_CONFIG: Readonly<EngineConfig> = { mode: "unity", comb: true, postfilter: true, minGain: 0, levelNormalize: false };
 
 function globalValue(ex: Record<string, unknown>, name: string): number | undefined {
   const g = ex[name];
@@ -234,7 +249,7 @@ export class Engine {
   get config(): EngineConfig { return { ...this.cfg }; }
 
   /**
-   * Change any of mode / comb / postfilter / minGain; the rest stay. Takes
+   * Change any of mode / comb / postfilter / minGain / levelNormalize; the rest stay. Takes
    * effect at the next frame and keeps the audio state. The clean channel is
    * read exactly in "oracle" mode.
    */
@@ -247,8 +262,9 @@ export class Engine {
   }
 
   private apply(): void {
-    const { mode, comb, postfilter, minGain } = this.cfg;
+    const { mode, comb, postfilter, minGain, levelNormalize } = this.cfg;
     this.exports.configure(GAIN_MODE_CODE[mode], comb ? 1 : 0, postfilter ? 1 : 0, minGain, mode === "oracle" ? 1 : 0);
+    this.exports.configureLevel(levelNormalize ? 1 : 0, LEVEL_RANGE_DB[0], LEVEL_RANGE_DB[1]);
   }
 
   /** Copy a model's tensors in; one model per instance (its memory is never freed). */
@@ -291,6 +307,8 @@ export class Engine {
   get cleanEnergy(): number { return this.exports.frameCleanEnergy(); }
   /** Noisy energy of the delayed frame. */
   get noisyEnergy(): number { return this.exports.frameNoisyEnergy(); }
+  /** The level normaliser's gain on the last frame's features, dB (0 when it is off). */
+  get levelGainDb(): number { return this.exports.frameLevelGainDb(); }
   /** Input samples of the last frame that were NaN/Inf (and so replaced by 0). */
   get sanitised(): number { return this.exports.frameSanitised(); }
   /**

@@ -99,7 +99,8 @@ export async function dumpFeatures(clean: Float32Array, noisy: Float32Array, opt
     module = opts.wasm !== undefined ? await compileWasm(opts.wasm) : await defaultWasmModule();
   }
   const eng = new Engine(module);
-  eng.configure({ mode: "oracle", comb: true, postfilter: true, minGain: 0 });
+  // The features at the input's own level: the shipped models were trained on them.
+  eng.configure({ mode: "oracle", comb: true, postfilter: true, minGain: 0, levelNormalize: false });
   const frames = Math.floor(noisy.length / FRAME_SIZE);
   const out: FeatureDump = {
     frames,

@@ -45,12 +45,12 @@ function fakeModule(globals: Record<string, number> = {}): WebAssembly.Module {
 }
 
 test("the ABI version is checked at instantiation, naming both versions", async () => {
-  assert.throws(() => new Engine(fakeModule({ ABI_VERSION: 1 })), /percepnet\.wasm has ABI version 1 but this host expects version 3/);
-  assert.throws(() => new Engine(fakeModule()), /exports no ABI_VERSION.*ABI 3/);
-  assert.throws(() => new Denoiser(fakeModule({ ABI_VERSION: 7 }), { model: null }), /ABI version 7 but this host expects version 3/);
+  assert.throws(() => new Engine(fakeModule({ ABI_VERSION: 1 })), /percepnet\.wasm has ABI version 1 but this host expects version 4/);
+  assert.throws(() => new Engine(fakeModule()), /exports no ABI_VERSION.*ABI 4/);
+  assert.throws(() => new Denoiser(fakeModule({ ABI_VERSION: 7 }), { model: null }), /ABI version 7 but this host expects version 4/);
   // Same ABI number, other constants: refused too (the host sizes buffers with its own).
-  assert.throws(() => new Engine(fakeModule({ ABI_VERSION: 3, FRAME_SIZE: 40 })), /has FRAME_SIZE 40 but this host expects 480/);
-  assert.equal(HOST_ABI_VERSION, 3);
+  assert.throws(() => new Engine(fakeModule({ ABI_VERSION: 4, FRAME_SIZE: 40 })), /has FRAME_SIZE 40 but this host expects 480/);
+  assert.equal(HOST_ABI_VERSION, 4);
   const e = new Engine(await wasmModule());
   // Constants read from the module agree with the host's published ones.
   assert.deepEqual([e.frameSize, e.bands, e.features, e.delay], [FRAME_SIZE, NB_BANDS, NB_FEATURES, ALGORITHMIC_DELAY]);
@@ -68,9 +68,10 @@ test("Engine.reset() restores the configured mode even after the raw configure e
   const e = new Engine(module);
   e.configure({ comb: false, minGain: 0.1 });
   e.exports.configure(2, 1, 1, 0, 1);
+  e.exports.configureLevel(1, -30, -10);
   run(e);
   e.reset();
-  assert.deepEqual(e.config, { mode: "unity", comb: false, postfilter: true, minGain: 0.1 });
+  assert.deepEqual(e.config, { mode: "unity", comb: false, postfilter: true, minGain: 0.1, levelNormalize: false });
   assert.deepEqual(run(e), run(fresh));
   assert.throws(() => e.configure({ mode: "network" }), /needs a model/);
   assert.throws(() => e.configure({ mode: "loud" as any }), /unknown mode loud/);

@@ -24,8 +24,8 @@ const SHIPPED_EXPORTS: Record<string, string> = {
   ABI_VERSION: "global", FRAME_SIZE: "global", BANDS: "global", FEATURES: "global", DELAY: "global",
   inputPtr: "function", cleanPtr: "function", outputPtr: "function", featuresPtr: "function", noiseFloorPtr: "function",
   gainsPtr: "function", strengthsPtr: "function", oracleGainsPtr: "function", oracleStrengthsPtr: "function",
-  configure: "function", reset: "function", processFrame: "function",
-  frameVad: "function", frameCleanEnergy: "function", frameNoisyEnergy: "function", frameSanitised: "function",
+  configure: "function", configureLevel: "function", reset: "function", processFrame: "function",
+  frameVad: "function", frameCleanEnergy: "function", frameNoisyEnergy: "function", frameSanitised: "function", frameLevelGainDb: "function",
   pitchCurrent: "function", pitchCurrentCorr: "function", pitchDelayed: "function", pitchDelayedCorr: "function",
   modelConfigure: "function", modelLayerCount: "function", modelReserve: "function", modelLoadTensor: "function", modelLoadBlocks: "function",
   modelReady: "function", modelReset: "function", modelInputPtr: "function", modelRun: "function",
@@ -64,7 +64,7 @@ function frameResults(file: string): Record<string, Float32Array> {
   const noisy = readSample("speech_noisy_snr0.wav").subarray(48000, 48000 + 480 * 150);
   const clean = readSample("speech_clean_freesound_33711.wav").subarray(48000, 48000 + 480 * 150);
   const ex = new WebAssembly.Instance(compile(file), { env: { abort: () => { throw new Error("abort"); }, seed: () => 1 } }).exports as unknown as Ex;
-  assert.equal(ex.ABI_VERSION.value, 3, file);
+  assert.equal(ex.ABI_VERSION.value, 4, file);
   loadModelIntoWasm(ex as any, parseModelFile(randomModelFile(makeConfig(32), 5)));
   ex.configure(1, 1, 1, 0, 1);
   const v = (p: number, n: number) => new Float32Array(ex.memory.buffer, p, n);

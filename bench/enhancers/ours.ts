@@ -12,7 +12,7 @@ export interface OursOptions {
   model?: ModelSource;
   name?: string;
   /** Denoiser settings to evaluate instead of the defaults (e.g. postfilter off). */
-  settings?: Pick<DenoiserOptions, "comb" | "postfilter" | "attenuationLimitDb">;
+  settings?: Pick<DenoiserOptions, "comb" | "postfilter" | "attenuationLimitDb" | "levelNormalize">;
 }
 
 /** Create the PercepNet enhancer, or throw EnhancerUnavailable with the reason. */

@@ -16,7 +16,7 @@ import { checkOptionKeys, describe } from "../options.js";
 import { chooseWasmBuild, WASM_FILES } from "../wasm-select.js";
 
 /** Keys of {@link PercepNetNodeOptions}. */
-const NODE_OPTION_KEYS = ["processorUrl", "wasmUrl", "relaxedWasmUrl", "wasm", "modelUrl", "model", "channels", "vadInterval", "comb", "postfilter", "attenuationLimitDb", "bypass"] as const;
+const NODE_OPTION_KEYS = ["processorUrl", "wasmUrl", "relaxedWasmUrl", "wasm", "modelUrl", "model", "channels", "vadInterval", "comb", "postfilter", "attenuationLimitDb", "levelNormalize", "bypass"] as const;
 const NODE_HINTS: Record<string, string> = {
   sampleRate: "the node runs at its AudioContext's rate, which must be 48000: new AudioContext({ sampleRate: 48000 })",
   mode: "the node runs the network when a model is given, unity gains without one (modelUrl: null)",
@@ -48,6 +48,8 @@ export interface PercepNetNodeOptions {
   comb?: boolean;
   postfilter?: boolean;
   attenuationLimitDb?: number;
+  /** Let the network hear the input at the level it works best at (see DenoiserOptions.levelNormalize). */
+  levelNormalize?: boolean;
   bypass?: boolean;
 }
 
@@ -123,7 +125,7 @@ export class PercepNetNode extends AudioWorkletNode {
       processorOptions: {
         module, model, channels,
         vadInterval: opts.vadInterval, comb: opts.comb, postfilter: opts.postfilter,
-        attenuationLimitDb: opts.attenuationLimitDb, bypass: opts.bypass,
+        attenuationLimitDb: opts.attenuationLimitDb, levelNormalize: opts.levelNormalize, bypass: opts.bypass,
       },
     });
     node._bypass = opts.bypass ?? false;
@@ -145,10 +147,10 @@ export class PercepNetNode extends AudioWorkletNode {
     this.port.postMessage({ type: "bypass", value: v } satisfies PercepNetControlMessage);
   }
 
-  /** Change comb / postfilter / attenuation limit live. */
-  setOptions(o: { comb?: boolean; postfilter?: boolean; attenuationLimitDb?: number }): void {
+  /** Change comb / postfilter / attenuation limit / level normaliser live. */
+  setOptions(o: { comb?: boolean; postfilter?: boolean; attenuationLimitDb?: number; levelNormalize?: boolean }): void {
     // Checked here too: the processor's own check can only answer asynchronously.
-    checkOptionKeys("PercepNetNode.setOptions()", o, ["comb", "postfilter", "attenuationLimitDb"]);
+    checkOptionKeys("PercepNetNode.setOptions()", o, ["comb", "postfilter", "attenuationLimitDb", "levelNormalize"]);
     this.port.postMessage({ type: "options", ...o } satisfies PercepNetControlMessage);
   }
 }

@@ -21,7 +21,7 @@ import type { Engine } from "../engine.js";
 import { checkOptionKeys, describe } from "../options.js";
 
 /** Options passed as `processorOptions` (all structured-cloneable). */
-export interface PercepNetProcessorOptions extends Pick<DenoiserOptions, "mode" | "comb" | "postfilter" | "attenuationLimitDb"> {
+export interface PercepNetProcessorOptions extends Pick<DenoiserOptions, "mode" | "comb" | "postfilter" | "attenuationLimitDb" | "levelNormalize"> {
   /** The compiled percepnet.wasm. */
   module: WebAssembly.Module;
   /** The .pnm model file's bytes; null or absent runs without a network (unity gains). */
@@ -37,12 +37,12 @@ export interface PercepNetProcessorOptions extends Pick<DenoiserOptions, "mode" 
 }
 
 /** Keys of {@link PercepNetProcessorOptions}. */
-export const PROCESSOR_OPTION_KEYS = ["module", "model", "channels", "vadInterval", "bypass", "quantum", "mode", "comb", "postfilter", "attenuationLimitDb"] as const;
+export const PROCESSOR_OPTION_KEYS = ["module", "model", "channels", "vadInterval", "bypass", "quantum", "mode", "comb", "postfilter", "attenuationLimitDb", "levelNormalize"] as const;
 
 /** Messages the processor accepts on its port. */
 export type PercepNetControlMessage =
   | { type: "bypass"; value: boolean }
-  | { type: "options"; comb?: boolean; postfilter?: boolean; attenuationLimitDb?: number }
+  | { type: "options"; comb?: boolean; postfilter?: boolean; attenuationLimitDb?: number; levelNormalize?: boolean }
   | { type: "reset" };
 
 /** Messages the processor posts. */
@@ -109,7 +109,7 @@ function definePercepNetProcessor(): void {
       this.ringLag = workletRingDelay(quantum);
       try {
         checkOptionKeys("the percepnet worklet's processorOptions", o, PROCESSOR_OPTION_KEYS, DENOISER_HINTS);
-        checkOptionValues({ mode: o.mode, comb: o.comb, postfilter: o.postfilter, attenuationLimitDb: o.attenuationLimitDb });
+        checkOptionValues({ mode: o.mode, comb: o.comb, postfilter: o.postfilter, attenuationLimitDb: o.attenuationLimitDb, levelNormalize: o.levelNormalize });
         if (o.model != null && !(o.model instanceof ArrayBuffer) && !(o.model instanceof Uint8Array)) {
           throw new TypeError(`percepnet worklet: processorOptions.model must be the .pnm bytes (ArrayBuffer or Uint8Array) or null, got ${describe(o.model)}`);
         }
@@ -119,7 +119,7 @@ function definePercepNetProcessor(): void {
         if (!Number.isInteger(n) || n < 1 || n > 32) throw new RangeError(`percepnet worklet: channels must be 1..32, got ${String(n)}`);
         const model = o.model instanceof ArrayBuffer ? new Uint8Array(o.model) : o.model ?? null;
         for (let c = 0; c < n; c++) {
-          const eng = configuredEngine(o.module, { model, mode: o.mode, comb: o.comb, postfilter: o.postfilter, attenuationLimitDb: o.attenuationLimitDb });
+          const eng = configuredEngine(o.module, { model, mode: o.mode, comb: o.comb, postfilter: o.postfilter, attenuationLimitDb: o.attenuationLimitDb, levelNormalize: o.levelNormalize });
           // Memory grows only while a model loads (done above): these views stay valid.
           this.chans.push({ eng, inView: eng.input, outView: eng.output, wet: new Float32Array(RING), dry: new Float32Array(RING) });
         }
