@@ -55,7 +55,7 @@ export let postfilterEnabled: bool = true;
 export let minGain: f32 = 0;
 export let hasClean: bool = false;
 export let levelEnabled: bool = false;
-export let levelLo: f32 = -24;
+export let levelLo: f32 = -40;
 export let levelHi: f32 = -8;
 
 // per-frame info for the host

@@ -9,18 +9,23 @@
 // unscaled spectrum gives the output a network hearing the scaled input
 // would give, at the input's own level.
 //
+// Only input far from that level is moved (the range the host sets,
+// LEVEL_RANGE_DB, starts at -40): a gain that moves with the talker's pauses
+// costs more than the few hundredths of DNSMOS there are to win closer in
+// (stage 17, candidate B), and the long memory keeps it from moving.
+//
 // The estimate is the 90th percentile of recent 10 ms frame levels (a few dB
 // above the active speech level while someone talks): per frame, the level
 // goes into a histogram of 1 dB bins whose contents decay with a time
-// constant of LEVEL_FRAMES_TAU frames. The target gain brings that estimate
+// constant of 15 s (LEVEL_FORGET). The target gain brings that estimate
 // into [lo, hi] dB FS; the applied gain moves toward it by at most
 // LEVEL_SLEW_DB per frame, so the network never hears a jump.
 
 /** Histogram bins: 1 dB each, from LEVEL_MIN_DB up. */
 export const LEVEL_BINS: i32 = 110;
 export const LEVEL_MIN_DB: f32 = -100;
-/** Forgetting per frame: a time constant of 400 frames (4 s). */
-export const LEVEL_FORGET: f32 = 1 - 1.0 / 400;
+/** Forgetting per frame: a time constant of 1500 frames (15 s), so a pause of a few seconds barely moves the estimate. */
+export const LEVEL_FORGET: f32 = 1 - 1.0 / 1500;
 /** Frames (above digital silence) before the estimate is trusted: 0.5 s. */
 export const LEVEL_MIN_FRAMES: i32 = 50;
 /** Largest change of the applied gain per frame, dB (20 dB per second). */

@@ -77,7 +77,7 @@ export interface DenoiserOptions {
   /**
    * Let the network hear quiet or loud input at the level it works best at
    * (default {@link DEFAULT_LEVEL_NORMALIZE}): a slow gain, following the
-   * input's level over a few seconds, on the band energies its inputs are
+   * input's level over about 15 s, on the band energies its inputs are
    * made of. The audio itself is not scaled: the output keeps the input's
    * level.
    */

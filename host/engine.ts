@@ -139,11 +139,11 @@ export interface EngineConfig {
 
 /**
  * The range, dB FS, the level normaliser holds its estimate of the input's
- * level in (the 90th percentile of 10 ms frame levels over a few seconds,
+ * level in (the 90th percentile of 10 ms frame levels over about 15 s,
  * a few dB above the active speech level). Chosen on validation clips
  * (training/HISTORY.md, stage 17).
  */
-export const LEVEL_RANGE_DB: readonly [number, number] = [-24, -8];
+export const LEVEL_RANGE_DB: readonly [number, number] = [-40, -8];
 
 /** The module's state right after instantiation (assembly/frame.ts). */
 const INITIAL_CONFIG: Readonly<EngineConfig> = { mode: "unity", comb: true, postfilter: true, minGain: 0, levelNormalize: false };

@@ -1,7 +1,7 @@
 /** percepnet-wasm: PercepNet speech enhancement in WebAssembly. */
-export { Denoiser, FRAME_SIZE, NB_BANDS, NB_FEATURES, ALGORITHMIC_DELAY } from "./denoiser.js";
-export type { DenoiserOptions, FrameInfo, GainMode, ModelSource } from "./denoiser.js";
-export { Engine, HOST_ABI_VERSION } from "./engine.js";
+export { Denoiser, FRAME_SIZE, NB_BANDS, NB_FEATURES, ALGORITHMIC_DELAY, DEFAULT_LEVEL_NORMALIZE } from "./denoiser.js";
+export type { DenoiserOptions, FrameInfo, GainMode, LiveOptions, ModelSource } from "./denoiser.js";
+export { Engine, HOST_ABI_VERSION, LEVEL_RANGE_DB } from "./engine.js";
 export type { EngineConfig, PercepnetExports } from "./engine.js";
 export { resolveModel, DEFAULT_MODEL_URL } from "./denoiser.js";
 export { parseModelFile } from "./model-file.js";

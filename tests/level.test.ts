@@ -15,7 +15,7 @@ const [LO, HI] = LEVEL_RANGE_DB;
 
 /** The tracker of assembly/level.ts in plain TS (doubles; the engine's f32 differs in the last bits). */
 function levelRef(x: Float32Array, lo = LO, hi = HI): number[] {
-  const BINS = 110, MIN_DB = -100, FORGET = 1 - 1 / 400, MIN_FRAMES = 50, SLEW = 0.2, BOOST = 30, CUT = 20;
+  const BINS = 110, MIN_DB = -100, FORGET = 1 - 1 / 1500, MIN_FRAMES = 50, SLEW = 0.2, BOOST = 30, CUT = 20;
   const h = new Float64Array(BINS);
   let mass = 0, frames = 0, g = 0;
   const out: number[] = [];
