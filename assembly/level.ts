@@ -26,8 +26,12 @@ export const LEVEL_BINS: i32 = 110;
 export const LEVEL_MIN_DB: f32 = -100;
 /** Forgetting per frame: a time constant of 1500 frames (15 s), so a pause of a few seconds barely moves the estimate. */
 export const LEVEL_FORGET: f32 = 1 - 1.0 / 1500;
-/** Frames (above digital silence) before the estimate is trusted: 0.5 s. */
-export const LEVEL_MIN_FRAMES: i32 = 50;
+/**
+ * Frames (above digital silence) before the estimate is trusted: 3 s. Calls
+ * and recordings often open with a second of near silence, which would set
+ * the level far too low and lift the first words (stage 17b).
+ */
+export const LEVEL_MIN_FRAMES: i32 = 300;
 /** Largest change of the applied gain per frame, dB (20 dB per second). */
 export const LEVEL_SLEW_DB: f32 = 0.2;
 export const LEVEL_MAX_BOOST_DB: f32 = 30;
