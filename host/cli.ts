@@ -62,6 +62,9 @@ Options:
                      such as /dev/null is written directly, a symlink's target
                      is replaced, anything else through a temp file + rename
       --model PATH   model file (.pnm) to use instead of the bundled one
+      --level on|off the network hears very quiet (or very loud) input at a
+                     level it works at; the output keeps the input's level
+                     (default: off)
   -f, --force        overwrite OUTPUT if it exists (the input never is)
       --sanitize     replace NaN/Inf float samples with 0 instead of failing
   -q, --quiet        no progress bar, summary or warnings
@@ -171,6 +174,7 @@ function parse(args: string[]) {
       options: {
         output: { type: "string", short: "o" },
         model: { type: "string" },
+        level: { type: "string" },
         force: { type: "boolean", short: "f" },
         sanitize: { type: "boolean" },
         quiet: { type: "boolean", short: "q" },
@@ -237,6 +241,8 @@ async function runDenoise(args: string[], deps: CliDeps): Promise<number> {
   if (positionals.length > 1) throw new UsageError(`expected one input file, got ${positionals.length}: ${positionals.join(" ")}`);
   if (!opt.output) throw new UsageError("missing -o OUTPUT.wav");
   const inputArg = positionals[0];
+  if (opt.level !== undefined && opt.level !== "on" && opt.level !== "off") throw new UsageError(`--level takes on or off, got ${opt.level}`);
+  const level = opt.level === undefined ? {} : { levelNormalize: opt.level === "on" };
   const quiet = opt.quiet ?? false;
   const warn = (msg: string) => { if (!quiet) io.stderr.write(`percepnet: warning: ${msg}\n`); };
 
@@ -292,7 +298,7 @@ async function runDenoise(args: string[], deps: CliDeps): Promise<number> {
     let stream: ChannelStream;
     const setupStart = performance.now();
     try {
-      stream = await deps.createStream({ sampleRate: info.sampleRate, channels: info.channels, ...(model ? { model } : {}) });
+      stream = await deps.createStream({ sampleRate: info.sampleRate, channels: info.channels, ...(model ? { model } : {}), ...level });
     } catch (e) {
       throw new CliError(`cannot start the denoiser: ${(e as Error).message}`);
     }

@@ -169,6 +169,20 @@ test("--sanitize zeroes non-finite samples with a warning", async () => {
   assert.deepEqual(Array.from(decodeWav(await fs.readFile(output)).channels[0]), [0.5, 0, 0.25]);
 });
 
+test("--level on/off reaches the denoiser as levelNormalize, absent leaves the library default, anything else is a usage error", async () => {
+  const input = await tmpFile("lvl_in.wav", encodeWav([noise(4800, 12)], { sampleRate: 48000, format: "pcm16" }).bytes);
+  for (const [args, want] of [[["--level", "on"], true], [["--level", "off"], false], [[], undefined]] as const) {
+    const r = await run([input, "-o", await tmpFile("lvl_out.wav"), "--force", ...args]);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.created[0].levelNormalize, want, args.join(" ") || "no --level");
+  }
+  const output = await tmpFile("lvl_bad.wav", new TextEncoder().encode("precious"));
+  const bad = await run([input, "-o", output, "--force", "--level", "auto"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /--level takes on or off, got auto/);
+  assert.equal(await fs.readFile(output, "utf8"), "precious");
+});
+
 test("unwritable output paths fail before processing and leave nothing behind", async () => {
   const input = await tmpFile("w_in.wav", encodeWav([noise(4800, 11)], { sampleRate: 48000, format: "pcm16" }).bytes);
   const noDir = await run([input, "-o", path.join(dir, "no/such/dir/out.wav")]);
