@@ -307,6 +307,8 @@ test("API options: wrong types and values throw TypeError/RangeError naming the 
     ["comb", 1, /comb must be a boolean/, TypeError],
     ["comb", "yes", /comb must be a boolean/, TypeError],
     ["postfilter", null, /postfilter must be a boolean/, TypeError],
+    ["levelNormalize", "on", /levelNormalize must be a boolean/, TypeError],
+    ["levelNormalize", 0, /levelNormalize must be a boolean/, TypeError],
     ["attenuationLimitDb", -1, /attenuationLimitDb/, RangeError],
     ["attenuationLimitDb", -Infinity, /attenuationLimitDb/, RangeError],
     ["attenuationLimitDb", NaN, /attenuationLimitDb/, RangeError],

@@ -89,6 +89,18 @@ test("a reset message clears the processor's rings as well as its denoisers: the
   assert.deepEqual(render(used, x), render(fresh, x));
 });
 
+test("levelNormalize reaches the worklet's engines from processorOptions and from an options message, and a bad value is reported", async () => {
+  const P = await processorClass();
+  const module = await wasmModule();
+  const on = new P({ processorOptions: { module, model: null, levelNormalize: true } });
+  const engines = (p: Proc) => ((p as any).chans as { eng: { config: { levelNormalize: boolean } } }[]).map((c) => c.eng.config.levelNormalize);
+  assert.deepEqual(engines(on), [true]);
+  on.port.onmessage!({ data: { type: "options", levelNormalize: false } });
+  assert.deepEqual(engines(on), [false]);
+  const bad = new P({ processorOptions: { module, model: null, levelNormalize: "yes" } });
+  assert.match(((bad.port as any).posted as any[])[0].message, /levelNormalize must be a boolean/);
+});
+
 test("unknown processorOptions are reported with the nearest valid key", async () => {
   const P = await processorClass();
   const p = new P({ processorOptions: { module: await wasmModule(), modle: null } });
