@@ -6,7 +6,7 @@
 import { compileWasm, defaultWasmModule, isWasmSource, type WasmSource } from "./wasm.js";
 import { parseModelFile, type ParsedModel } from "./model-file.js";
 import { ALGORITHMIC_DELAY, Engine, FRAME_SIZE, GAIN_MODES, isGainMode, type EngineConfig, type GainMode } from "./engine.js";
-import { checkOptionKeys, describe, isPlainObject, needFloat32 } from "./options.js";
+import { LIVE_OPTION_KEYS, checkOptionKeys, describe, isPlainObject, needFloat32 } from "./options.js";
 
 export type { GainMode } from "./engine.js";
 
@@ -84,8 +84,8 @@ export interface DenoiserOptions {
   levelNormalize?: boolean;
 }
 
-/** The options that may change while a Denoiser runs ({@link Denoiser.setOptions}). */
-export type LiveOptions = Pick<DenoiserOptions, "comb" | "postfilter" | "attenuationLimitDb" | "levelNormalize">;
+/** The options that may change while a Denoiser runs ({@link Denoiser.setOptions}; keys: LIVE_OPTION_KEYS). */
+export type LiveOptions = Pick<DenoiserOptions, (typeof LIVE_OPTION_KEYS)[number]>;
 
 /** Default of {@link DenoiserOptions.levelNormalize} (training/HISTORY.md, stage 17, decided it). */
 export const DEFAULT_LEVEL_NORMALIZE = false;
@@ -112,7 +112,7 @@ function isModelSource(m: unknown): m is ModelSource {
 
 /** Keys of DenoiserOptions, and what to say for keys that belong elsewhere. */
 export const DENOISER_OPTION_KEYS = ["wasm", "model", "mode", "comb", "postfilter", "attenuationLimitDb", "levelNormalize"] as const;
-export const LIVE_OPTION_KEYS = ["comb", "postfilter", "attenuationLimitDb", "levelNormalize"] as const;
+export { LIVE_OPTION_KEYS };
 export const DENOISER_HINTS: Record<string, string> = {
   sampleRate: "Denoiser is 48 kHz only; for other rates use createStream({ sampleRate }) or denoiseChannels(channels, { sampleRate })",
   channels: "Denoiser is mono; for several channels use createStream({ channels }) or denoiseChannels(channels)",

@@ -8,6 +8,14 @@
  * Kept free of Node and DOM names: it is bundled into the AudioWorklet.
  */
 
+/**
+ * The options that may change while a denoiser runs (`setOptions` of the
+ * Denoiser, the streams and the worklet node, and the worklet's "options"
+ * message). Here, not in denoiser.ts, so the worklet node checks the same
+ * list without bundling the denoiser.
+ */
+export const LIVE_OPTION_KEYS = ["comb", "postfilter", "attenuationLimitDb", "levelNormalize"] as const;
+
 /** A short description of a value for error messages: "null", "a Float32Array(480)", "a number (3)". */
 export function describe(v: unknown): string {
   if (v === null) return "null";

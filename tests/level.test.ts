@@ -13,17 +13,25 @@ import { readSample, snrDb, wasmEngine } from "./util.js";
 const HOP = 480;
 const [LO, HI] = LEVEL_RANGE_DB;
 
+/** Each whole 480-sample frame's level, dB FS (mean square of the 16-bit-scaled samples, as the engine takes it). */
+function frameLevelsDb(x: Float32Array): number[] {
+  const out: number[] = [];
+  for (let t = 0; t + HOP <= x.length; t += HOP) {
+    let s = 0;
+    for (let i = t; i < t + HOP; i++) { const v = Math.fround(x[i] * 32768); s += v * v; }
+    const p = s / (HOP * 32768 * 32768);
+    out.push(p > 0 ? 10 * Math.log10(p) : -Infinity);
+  }
+  return out;
+}
+
 /** The tracker of assembly/level.ts in plain TS (doubles; the engine's f32 differs in the last bits). */
 function levelRef(x: Float32Array, lo = LO, hi = HI): number[] {
   const BINS = 110, MIN_DB = -100, FORGET = 1 - 1 / 1500, MIN_FRAMES = 300, SLEW = 0.2, BOOST = 30, CUT = 20;
   const h = new Float64Array(BINS);
   let mass = 0, frames = 0, g = 0;
   const out: number[] = [];
-  for (let t = 0; t + HOP <= x.length; t += HOP) {
-    let s = 0;
-    for (let i = t; i < t + HOP; i++) { const v = Math.fround(x[i] * 32768); s += v * v; }
-    const p = s / (HOP * 32768 * 32768);
-    const l = p > 0 ? 10 * Math.log10(p) : -Infinity;
+  for (const l of frameLevelsDb(x)) {
     if (l > MIN_DB) {
       for (let i = 0; i < BINS; i++) h[i] *= FORGET;
       mass = mass * FORGET + 1;
@@ -77,13 +85,7 @@ test("the normaliser's gain follows its float reference on a quiet and a loud re
 
 test("at a level inside its range the normaliser changes nothing, bit for bit", async () => {
   // Move the recording so the 90th percentile of its frame levels sits mid-range.
-  const lv: number[] = [];
-  for (let t = 0; t + HOP <= speech.length; t += HOP) {
-    let e = 0;
-    for (let i = t; i < t + HOP; i++) e += speech[i] * speech[i];
-    lv.push(10 * Math.log10(e / HOP + 1e-30));
-  }
-  lv.sort((a, b) => a - b);
+  const lv = frameLevelsDb(speech).sort((a, b) => a - b);
   const x = scaled(speech, (LO + HI) / 2 - lv[Math.floor(0.9 * lv.length)]);
   const ref = levelRef(x);
   assert.ok(ref.every((g) => g === 0), "precondition: the estimate stays inside the range");

@@ -12,7 +12,8 @@
  * ```
  */
 import type { PercepNetControlMessage, PercepNetReport } from "./processor.js";
-import { checkOptionKeys, describe } from "../options.js";
+import type { LiveOptions } from "../denoiser.js";
+import { LIVE_OPTION_KEYS, checkOptionKeys, describe } from "../options.js";
 import { chooseWasmBuild, WASM_FILES } from "../wasm-select.js";
 
 /** Keys of {@link PercepNetNodeOptions}. */
@@ -148,9 +149,9 @@ export class PercepNetNode extends AudioWorkletNode {
   }
 
   /** Change comb / postfilter / attenuation limit / level normaliser live. */
-  setOptions(o: { comb?: boolean; postfilter?: boolean; attenuationLimitDb?: number; levelNormalize?: boolean }): void {
+  setOptions(o: LiveOptions): void {
     // Checked here too: the processor's own check can only answer asynchronously.
-    checkOptionKeys("PercepNetNode.setOptions()", o, ["comb", "postfilter", "attenuationLimitDb", "levelNormalize"]);
+    checkOptionKeys("PercepNetNode.setOptions()", o, LIVE_OPTION_KEYS);
     this.port.postMessage({ type: "options", ...o } satisfies PercepNetControlMessage);
   }
 }

@@ -16,7 +16,7 @@
  * samples move in index loops (no subarray/set/slice), VAD reports are the
  * only allocation and happen at most every `vadInterval` frames.
  */
-import { ALGORITHMIC_DELAY, FRAME_SIZE, checkOptionValues, configuredEngine, liveConfig, DENOISER_HINTS, LIVE_OPTION_KEYS, type DenoiserOptions } from "../denoiser.js";
+import { ALGORITHMIC_DELAY, FRAME_SIZE, checkOptionValues, configuredEngine, liveConfig, DENOISER_HINTS, LIVE_OPTION_KEYS, type DenoiserOptions, type LiveOptions } from "../denoiser.js";
 import type { Engine } from "../engine.js";
 import { checkOptionKeys, describe } from "../options.js";
 
@@ -42,7 +42,7 @@ export const PROCESSOR_OPTION_KEYS = ["module", "model", "channels", "vadInterva
 /** Messages the processor accepts on its port. */
 export type PercepNetControlMessage =
   | { type: "bypass"; value: boolean }
-  | { type: "options"; comb?: boolean; postfilter?: boolean; attenuationLimitDb?: number; levelNormalize?: boolean }
+  | ({ type: "options" } & LiveOptions)
   | { type: "reset" };
 
 /** Messages the processor posts. */
