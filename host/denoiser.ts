@@ -84,7 +84,7 @@ export interface DenoiserOptions {
   levelNormalize?: boolean;
 }
 
-/** The options that may change while a Denoiser runs ({@link Denoiser.setOptions}; keys: LIVE_OPTION_KEYS). */
+/** The options that may change while a Denoiser runs ({@link Denoiser.setOptions}; keys: LIVE_OPTION_KEYS of options.ts). */
 export type LiveOptions = Pick<DenoiserOptions, (typeof LIVE_OPTION_KEYS)[number]>;
 
 /** Default of {@link DenoiserOptions.levelNormalize} (training/HISTORY.md, stage 17, decided it). */
@@ -112,7 +112,6 @@ function isModelSource(m: unknown): m is ModelSource {
 
 /** Keys of DenoiserOptions, and what to say for keys that belong elsewhere. */
 export const DENOISER_OPTION_KEYS = ["wasm", "model", "mode", "comb", "postfilter", "attenuationLimitDb", "levelNormalize"] as const;
-export { LIVE_OPTION_KEYS };
 export const DENOISER_HINTS: Record<string, string> = {
   sampleRate: "Denoiser is 48 kHz only; for other rates use createStream({ sampleRate }) or denoiseChannels(channels, { sampleRate })",
   channels: "Denoiser is mono; for several channels use createStream({ channels }) or denoiseChannels(channels)",

@@ -5,8 +5,8 @@
  * 48 kHz and another one back, so the output has the input's rate and, like
  * Denoiser.process, exactly as many samples as were pushed.
  */
-import { Denoiser, DENOISER_OPTION_KEYS, LIVE_OPTION_KEYS, checkOptions, type DenoiserOptions, type FrameInfo } from "./denoiser.js";
-import { describe, needChannels } from "./options.js";
+import { Denoiser, DENOISER_OPTION_KEYS, checkOptions, type DenoiserOptions, type FrameInfo } from "./denoiser.js";
+import { LIVE_OPTION_KEYS, describe, needChannels } from "./options.js";
 import { StreamResampler } from "./resample.js";
 import { compileWasm, defaultWasmModule } from "./wasm.js";
 import { resolveModel } from "./denoiser.js";

@@ -16,9 +16,9 @@
  * samples move in index loops (no subarray/set/slice), VAD reports are the
  * only allocation and happen at most every `vadInterval` frames.
  */
-import { ALGORITHMIC_DELAY, FRAME_SIZE, checkOptionValues, configuredEngine, liveConfig, DENOISER_HINTS, LIVE_OPTION_KEYS, type DenoiserOptions, type LiveOptions } from "../denoiser.js";
+import { ALGORITHMIC_DELAY, FRAME_SIZE, checkOptionValues, configuredEngine, liveConfig, DENOISER_HINTS, type DenoiserOptions, type LiveOptions } from "../denoiser.js";
 import type { Engine } from "../engine.js";
-import { checkOptionKeys, describe } from "../options.js";
+import { LIVE_OPTION_KEYS, checkOptionKeys, describe } from "../options.js";
 
 /** Options passed as `processorOptions` (all structured-cloneable). */
 export interface PercepNetProcessorOptions extends Pick<DenoiserOptions, "mode" | "comb" | "postfilter" | "attenuationLimitDb" | "levelNormalize"> {
